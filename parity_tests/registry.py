@@ -1,0 +1,116 @@
+"""One declarative record per component; every generic test is driven from RECORDS.
+
+A record says where the component lives (its file stem, the same in scratch/,
+reference/torch/ and reference/jax/), how to build it, how to make sample inputs and
+which tolerances apply. It never imports a framework: twins are looked up by name
+(`twin(record, "torch")`) only by the tests that need them.
+
+Tolerances, and why:
+  float64: rtol 1e-10, atol 1e-12. Both sides compute the same formula in IEEE double;
+      differences come only from operation order and libm ulps, measured at <= 1e-15.
+  float32: forward rtol 1e-5, gradients rtol 1e-4, atol 1e-6. float32 has eps ~6e-8;
+      a matmul over D ~ 10 terms, exp/erf/tanh implementations that differ by 1-2 ulp
+      between NumPy, ATen and XLA, and a backward that chains 2-3 such ops compound to a
+      few 1e-7 relative; 1e-5 / 1e-4 leave ~20x headroom while a 1.001 slip (1e-3) is
+      still caught. atol covers entries that cancel to ~0, where relative error is noise.
+"""
+
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Callable, Optional
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float
+    atol: float
+
+
+TOLERANCES = {
+    "float64": {"forward": Tolerance(1e-10, 1e-12), "gradient": Tolerance(1e-10, 1e-12)},
+    "float32": {"forward": Tolerance(1e-5, 1e-6), "gradient": Tolerance(1e-4, 1e-6)},
+}
+
+
+def away_from_zero(rng, shape, margin=1e-3):
+    """Standard normal samples with |x| >= margin: keeps inputs off ReLU-like kinks,
+    where the one-sided derivative conventions differ and differences are meaningless."""
+    X = rng.standard_normal(shape)
+    X[np.abs(X) < margin] = margin
+    return X
+
+
+@dataclass(frozen=True)
+class Record:
+    name: str                     # test id, e.g. "gelu_tanh"
+    stem: str                     # module stem in scratch/, reference/torch/, reference/jax/
+    cls: str                      # class name, the same in all three
+    kind: str                     # "layer", "loss" or "dropout"
+    kwargs: dict = field(default_factory=dict)
+    # shape of the sample input X (layers) or Z (losses), for a batch of N
+    input_shape: Callable[[int], tuple] = lambda N: (N, 5)
+    make_input: Callable = away_from_zero
+    # losses only: the target for a given input shape (float T or integer labels y)
+    make_target: Optional[Callable] = None
+    # the extreme-input test scales a unit input by up to 1e4: losses/activations only
+    extreme_inputs: bool = True
+
+    def build(self, module_root="scratch"):
+        return getattr(import_module(f"{module_root}.{self.stem}"), self.cls)(**self.kwargs)
+
+    def params(self, rng, dtype):
+        """Random parameters (biases included, so forward depends on every entry)."""
+        if self.kind != "layer":
+            return {}
+        shapes = {k: v.shape for k, v in self.build().init(rng).items()}  # {} if none
+        return {k: rng.standard_normal(s).astype(dtype) for k, s in shapes.items()}
+
+    def sample(self, rng, dtype, N=4, shape=None):
+        """(X or Z, target or None) for this component, in `dtype`."""
+        shape = shape or self.input_shape(N)
+        X = self.make_input(rng, shape).astype(dtype)
+        target = self.make_target(rng, shape, dtype) if self.make_target else None
+        return X, target
+
+
+def twin(record, backend):
+    """The twin component of `record` on backend "torch" or "jax"."""
+    return record.build(module_root=f"reference.{backend}")
+
+
+def _regression_target(rng, shape, dtype):
+    return rng.standard_normal(shape).astype(dtype)
+
+
+def _probability_target(rng, shape, dtype):
+    return rng.uniform(0, 1, shape).astype(dtype)
+
+
+def _class_labels(rng, shape, dtype):
+    return rng.integers(0, shape[-1], size=shape[0]).astype(np.int64)
+
+
+RECORDS = [
+    Record("linear", "linear", "Linear", "layer", {"d_in": 5, "d_out": 3},
+           extreme_inputs=False),
+    Record("relu", "activations", "ReLU", "layer"),
+    Record("leaky_relu", "activations", "LeakyReLU", "layer", {"slope": 0.1}),
+    Record("sigmoid", "activations", "Sigmoid", "layer"),
+    Record("tanh", "activations", "Tanh", "layer"),
+    Record("gelu_exact", "activations", "GELU", "layer", {"approximate": "none"}),
+    Record("gelu_tanh", "activations", "GELU", "layer", {"approximate": "tanh"}),
+    Record("softmax", "softmax", "Softmax", "layer"),
+    Record("log_softmax", "softmax", "LogSoftmax", "layer"),
+    Record("mse", "losses", "MSE", "loss", make_target=_regression_target),
+    Record("bce_with_logits", "losses", "BCEWithLogits", "loss",
+           make_target=_probability_target),
+    Record("softmax_cross_entropy", "losses", "SoftmaxCrossEntropy", "loss",
+           make_target=_class_labels),
+    Record("softmax_cross_entropy_smoothed", "losses", "SoftmaxCrossEntropy", "loss",
+           {"label_smoothing": 0.1}, make_target=_class_labels),
+    Record("dropout", "dropout", "Dropout", "dropout", {"p": 0.3}, extreme_inputs=False),
+]
+
+BY_NAME = {r.name: r for r in RECORDS}

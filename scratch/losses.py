@@ -1,0 +1,147 @@
+"""Losses: MSE, binary cross-entropy on logits, softmax cross-entropy on integer labels.
+
+Each loss reduces to the mean, like torch's default reduction="mean" (optax returns
+per-example values; its twins take the mean explicitly).
+
+Shape ledger (N batch, C classes, S any shape):
+    MSE                  Y (S) predictions, T (S) targets   -> L ()    dY (S) = 2 (Y - T) / size
+    BCEWithLogits        Z (S) logits, T (S) in [0, 1]      -> L ()    dZ (S) = (sigmoid Z - T) / size
+    SoftmaxCrossEntropy  Z (N, C) logits, y (N,) integers  -> L ()    dZ (N, C) = (P - Q) / N
+        Q = (1 - eps) onehot(y) + eps / C, the label-smoothed target (eps = label_smoothing)
+    backward takes the upstream scalar dL (1.0 when L is the final objective).
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from scratch.activations import stable_sigmoid
+from scratch.protocol import Loss, check_float_array, check_real, upstream_scalar
+from scratch.softmax import log_softmax
+
+
+def _check_pair(where, pred_name, pred, target_name, target):
+    check_float_array(where, pred_name, pred)
+    check_float_array(where, target_name, target)
+    if pred.shape != target.shape:
+        raise ValueError(f"{where} expects {target_name} of the same shape as {pred_name} "
+                         f"{pred.shape}; got {target.shape}")
+    if pred.size == 0:
+        raise ValueError(f"{where} expects a non-empty batch; got {pred_name} of shape {pred.shape}")
+    if not np.isfinite(target).all():
+        raise ValueError(f"{where} expects finite {target_name}; got NaN or inf "
+                         f"at {int((~np.isfinite(target)).sum())} position(s)")
+
+
+class MSECache(NamedTuple):
+    diff: np.ndarray  # (S) Y - T
+
+
+class MSE(Loss):
+    """L = mean((Y - T)^2) over all elements (not 0.5 * ..., unlike optax.l2_loss)."""
+
+    def __repr__(self):
+        return "MSE()"
+
+    def forward(self, Y, T):
+        _check_pair(repr(self), "Y", Y, "T", T)
+        diff = Y - T.astype(Y.dtype, copy=False)  # (S)
+        L = np.mean(diff * diff)
+        return L, MSECache(diff=diff)
+
+    def backward(self, cache, dL=1.0):
+        diff = cache.diff
+        dL = upstream_scalar(f"{self!r}.backward", dL, diff.dtype)
+        dY = (2 * dL / diff.size) * diff  # (S)
+        return dY.astype(diff.dtype, copy=False)
+
+
+class BCECache(NamedTuple):
+    P: np.ndarray  # (S) sigmoid(Z)
+    T: np.ndarray  # (S) targets
+
+
+class BCEWithLogits(Loss):
+    """L = mean(-T log sigmoid(Z) - (1 - T) log(1 - sigmoid(Z))), computed stably as
+    mean(max(Z, 0) - Z T + log(1 + exp(-|Z|))), finite for logits far beyond +-1e4."""
+
+    def __repr__(self):
+        return "BCEWithLogits()"
+
+    def forward(self, Z, T):
+        where = repr(self)
+        _check_pair(where, "Z", Z, "T", T)
+        if T.min() < 0 or T.max() > 1:
+            raise ValueError(f"{where} expects targets T in [0, 1]; got values from "
+                             f"{T.min()} to {T.max()}")
+        T = T.astype(Z.dtype, copy=False)
+        per_element = np.maximum(Z, 0) - Z * T + np.log1p(np.exp(-np.abs(Z)))  # (S)
+        L = per_element.mean()
+        return L, BCECache(P=stable_sigmoid(Z), T=T)
+
+    def backward(self, cache, dL=1.0):
+        P, T = cache
+        dL = upstream_scalar(f"{self!r}.backward", dL, P.dtype)
+        dZ = (dL / P.size) * (P - T)  # (S)
+        return dZ.astype(P.dtype, copy=False)
+
+
+class SoftmaxCrossEntropyCache(NamedTuple):
+    P: np.ndarray  # (N, C) softmax(Z)
+    y: np.ndarray  # (N,) integer labels
+
+
+class SoftmaxCrossEntropy(Loss):
+    """L = mean over the batch of -sum_c Q[n, c] log softmax(Z)[n, c].
+
+    Labels are integers in [0, C); label_smoothing eps mixes the one-hot target with the
+    uniform one, Q = (1 - eps) onehot + eps / C, as torch's F.cross_entropy and
+    optax.smooth_labels do.
+    """
+
+    def __init__(self, label_smoothing=0.0):
+        self.label_smoothing = check_real("SoftmaxCrossEntropy", "label_smoothing",
+                                          label_smoothing, low=0.0, high=1.0)
+
+    def __repr__(self):
+        return f"SoftmaxCrossEntropy(label_smoothing={self.label_smoothing})"
+
+    def forward(self, Z, y):
+        where = repr(self)
+        check_float_array(where, "Z", Z)
+        if Z.ndim != 2 or Z.shape[0] == 0 or Z.shape[1] == 0:
+            raise ValueError(f"{where} expects logits Z of shape (N, C) with N, C > 0; "
+                             f"got {Z.shape}")
+        N, C = Z.shape
+        if not isinstance(y, np.ndarray):
+            raise TypeError(f"{where} expects labels y as a numpy integer array; "
+                            f"got {type(y).__name__}")
+        if not np.issubdtype(y.dtype, np.integer):
+            raise TypeError(f"{where} expects integer class labels y (e.g. int64); got dtype "
+                            f"{y.dtype} (float labels are not class indices: cast with "
+                            f"y.astype(np.int64) if they are whole numbers)")
+        if y.shape != (N,):
+            raise ValueError(f"{where} expects labels y of shape ({N},), one per row of Z; "
+                             f"got {y.shape}")
+        if y.min() < 0 or y.max() >= C:
+            bad = y[(y < 0) | (y >= C)]
+            raise ValueError(f"{where} expects labels y in [0, {C}) for {C} classes; got "
+                             f"{bad.size} out of range, e.g. {bad[0]}")
+        logP = log_softmax(Z)  # (N, C)
+        eps = Z.dtype.type(self.label_smoothing)
+        # -sum_c Q log P = -(1 - eps) log P[y] - (eps / C) sum_c log P
+        nll = -logP[np.arange(N), y]  # (N,)
+        if self.label_smoothing:
+            nll = (1 - eps) * nll - (eps / C) * logP.sum(axis=1)
+        L = nll.mean()
+        return L, SoftmaxCrossEntropyCache(P=np.exp(logP), y=y)
+
+    def backward(self, cache, dL=1.0):
+        P, y = cache
+        dL = upstream_scalar(f"{self!r}.backward", dL, P.dtype)
+        N, C = P.shape
+        eps = P.dtype.type(self.label_smoothing)
+        dZ = P - eps / C  # (N, C), the smoothing's uniform part of P - Q
+        dZ[np.arange(N), y] -= 1 - eps
+        dZ *= dL / N
+        return dZ
