@@ -66,4 +66,5 @@ class Dropout(Layer):
         check_upstream(f"{self!r}.backward", "dY", dY, cache.shape, cache.dtype)
         if cache.scaled_mask is None:
             return dY.copy(), {}
-        return dY * cache.scaled_mask, {}
+        dX = dY * cache.scaled_mask  # S: dropped units pass no gradient
+        return dX, {}

@@ -1,0 +1,92 @@
+"""Every scratch component has a twin file and class on both backends, every twin has a
+scratch original, and every component has a registry record.
+
+Twin files are read with `ast`, not imported, so this runs without torch or jax and a
+missing or broken twin is named by its path rather than by an ImportError.
+"""
+
+import ast
+import inspect
+import pkgutil
+from importlib import import_module
+from pathlib import Path
+
+import pytest
+
+import scratch
+from scratch.protocol import Layer, Loss
+from parity_tests.registry import RECORDS
+
+ROOT = Path(__file__).resolve().parents[2]
+BACKENDS = ["torch", "jax"]
+COMPONENT_BASES = (Layer, Loss)
+
+
+def scratch_components():
+    """{stem: [class names]} for every scratch module that defines a component."""
+    found = {}
+    for info in pkgutil.iter_modules(scratch.__path__):
+        module = import_module(f"scratch.{info.name}")
+        for name, obj in inspect.getmembers(module, inspect.isclass):
+            if (obj.__module__ == module.__name__ and issubclass(obj, COMPONENT_BASES)
+                    and obj not in COMPONENT_BASES):
+                found.setdefault(info.name, []).append(name)
+    return found
+
+
+def classes_in_file(path):
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return {node.name for node in tree.body if isinstance(node, ast.ClassDef)
+            and not node.name.startswith("_")}
+
+
+def test_scratch_has_components():
+    # guards the tests below against passing vacuously on an empty discovery
+    assert sum(len(v) for v in scratch_components().values()) >= 12
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_scratch_component_has_a_twin(backend):
+    problems = []
+    for stem, classes in sorted(scratch_components().items()):
+        path = ROOT / "reference" / backend / f"{stem}.py"
+        if not path.exists():
+            problems.append(f"missing twin file reference/{backend}/{stem}.py "
+                            f"for scratch/{stem}.py ({', '.join(classes)})")
+            continue
+        missing = sorted(set(classes) - classes_in_file(path))
+        if missing:
+            problems.append(f"reference/{backend}/{stem}.py lacks twin class(es) {missing}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_twin_has_a_scratch_original(backend):
+    components = scratch_components()
+    problems = []
+    for path in sorted((ROOT / "reference" / backend).glob("*.py")):
+        if path.name.startswith("_"):
+            continue  # helpers such as _autodiff.py are not twins
+        stem = path.stem
+        if stem not in components:
+            problems.append(f"reference/{backend}/{path.name} has no scratch original "
+                            f"scratch/{stem}.py with a component in it")
+            continue
+        extra = sorted(classes_in_file(path) - set(components[stem]))
+        if extra:
+            problems.append(f"reference/{backend}/{path.name} defines {extra}, "
+                            f"which scratch/{stem}.py does not")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_component_has_a_registry_record():
+    recorded = {(r.stem, r.cls) for r in RECORDS}
+    missing = [f"scratch/{stem}.py:{cls}" for stem, classes in scratch_components().items()
+               for cls in classes if (stem, cls) not in recorded]
+    assert not missing, f"components with no record in parity_tests/registry.py: {missing}"
+
+
+def test_every_record_names_a_real_component():
+    components = scratch_components()
+    wrong = [r.name for r in RECORDS if r.cls not in components.get(r.stem, [])]
+    assert not wrong, f"registry records naming no scratch component: {wrong}"

@@ -1,0 +1,61 @@
+"""The shape ledger lists every tensor with the right role, shape, dtype and bytes."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scratch import Linear, Tanh
+from scratch.ledger import layer_ledger
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_linear_ledger_rows():
+    layer = Linear(784, 128)
+    rng = np.random.default_rng(0)
+    params = layer.init(rng, dtype=np.float32)
+    X = rng.standard_normal((32, 784)).astype(np.float32)
+    rows = {r.name: r for r in layer_ledger(layer, params, X)}
+    expected = {  # name: (role, shape)
+        "X": ("input", (32, 784)), "W": ("parameter", (784, 128)), "b": ("parameter", (128,)),
+        "Y": ("output", (32, 128)), "cache.X": ("cached", (32, 784)),
+        "cache.W": ("cached", (784, 128)), "dY": ("gradient", (32, 128)),
+        "dX": ("gradient", (32, 784)), "dW": ("gradient", (784, 128)), "db": ("gradient", (128,)),
+    }
+    assert set(rows) == set(expected)
+    for name, (role, shape) in expected.items():
+        assert (rows[name].role, rows[name].shape) == (role, shape), name
+        assert rows[name].dtype == "float32"
+        assert rows[name].bytes == 4 * int(np.prod(shape))
+    # the cache holds references to X and W, not copies
+    assert rows["cache.X"].shares_memory and rows["cache.W"].shares_memory
+    assert not rows["dW"].shares_memory
+
+
+def test_activation_ledger_caches_its_output():
+    rows = {r.name: r for r in layer_ledger(Tanh(), {}, np.ones((4, 3)))}
+    assert rows["cache.Y"].role == "cached" and rows["cache.Y"].shares_memory  # Y itself
+
+
+def test_cli_prints_the_table_with_totals():
+    result = subprocess.run(
+        [sys.executable, "-m", "scratch", "ledger", "linear", "--batch", "32", "--in", "784",
+         "--out", "128"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.split()[:3] == ["dW", "gradient", "(784,"] for line in lines)
+    # float32 by default: 401,408 bytes of W + 512 of b
+    assert any(line.startswith("total parameter") and line.endswith("401,920") for line in lines)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["ledger", "linear", "--batch", "0"], "expected a positive integer; got 0"),
+    (["ledger", "conv2d"], "invalid choice: 'conv2d'"),
+])
+def test_cli_rejects_bad_options(args, message):
+    result = subprocess.run([sys.executable, "-m", "scratch", *args], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and message in result.stderr
