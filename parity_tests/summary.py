@@ -63,7 +63,37 @@ def main():
                       f"{TOLERANCES[dtype]['gradient'].rtol:>13.0e}")
     for dtype, value in worst.items():
         print(f"largest relative deviation in {dtype} (entries > 1e-6): {value:.2e}")
+    print()
+    optimizer_summary()
     return 0
+
+
+def optimizer_summary():
+    """Largest deviation of each optimizer setting from its twins over whole trajectories,
+    relative to each array's largest entry (parameters and every state buffer)."""
+    from parity_tests.optimizer_registry import OPTIMIZER_RECORDS
+    from parity_tests.test_optimizers import (mlp_objective, rosenbrock_objective,
+                                              run_trajectory, sequence_objective)
+    runs = {"sequence f64 x100": lambda: (sequence_objective("float64"), "float64", 100),
+            "rosenbrock f64 x200": lambda: (rosenbrock_objective("float64"), "float64", 200),
+            "mlp f64 x200": lambda: (mlp_objective("float64"), "float64", 200),
+            "sequence f32 x20": lambda: (sequence_objective("float32", steps=20), "float32", 20)}
+    print(f"{'optimizer setting':<30}{'backend':<8}" + "".join(f"{k:>22}" for k in runs))
+    worst = {}
+    for record in OPTIMIZER_RECORDS:
+        for backend in BACKENDS:
+            if backend in record.unsupported:
+                print(f"{record.name:<30}{backend:<8}not expressible: {record.unsupported[backend]}")
+                continue
+            cells = []
+            for label, make in runs.items():
+                objective, dtype, steps = make()
+                value = run_trajectory(record, backend, dtype, objective, steps)
+                worst[dtype] = max(worst.get(dtype, 0.0), value)
+                cells.append(f"{value:>22.2e}")
+            print(f"{record.name:<30}{backend:<8}" + "".join(cells))
+    for dtype, value in worst.items():
+        print(f"largest optimizer deviation in {dtype} (relative to each array's scale): {value:.2e}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
-"""Command line: `python -m scratch ledger linear --batch 32 --in 784 --out 128`."""
+"""Command line for the NumPy-only tools.
+
+    python -m scratch ledger linear --batch 32 --in 784 --out 128
+    python -m scratch explore learning-rate [--curvature 10 --steps 20]
+"""
 
 import argparse
 import sys
@@ -41,11 +45,31 @@ def build_parser():
     ledger.add_argument("--in", dest="d_in", type=positive_int, default=784)
     ledger.add_argument("--out", dest="d_out", type=positive_int, default=128)
     ledger.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+
+    explore = commands.add_parser("explore", help="demonstrations with known answers")
+    explore.add_argument("topic", choices=["learning-rate"])
+    explore.add_argument("--curvature", type=positive_float, default=10.0,
+                         help="largest curvature L of the quadratic (the other is 1)")
+    explore.add_argument("--steps", type=positive_int, default=40)
     return parser
+
+
+def positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number; got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number; got {text}")
+    return value
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if args.command == "explore":
+        from scratch.explore import format_study, learning_rate_study
+        print(format_study(learning_rate_study(curvatures=(args.curvature, 1.0), steps=args.steps)))
+        return 0
     rng = np.random.default_rng(0)
     layer = LAYERS[args.component](args.d_in, args.d_out)
     params = layer.init(rng, dtype=args.dtype) if isinstance(layer, Linear) else {}

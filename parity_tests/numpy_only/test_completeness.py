@@ -14,12 +14,15 @@ from pathlib import Path
 import pytest
 
 import scratch
+from scratch.optimizers import Optimizer
 from scratch.protocol import Layer, Loss
+from scratch.schedules import Schedule
+from parity_tests.optimizer_registry import OPTIMIZER_RECORDS, SCHEDULE_RECORDS
 from parity_tests.registry import RECORDS
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKENDS = ["torch", "jax"]
-COMPONENT_BASES = (Layer, Loss)
+COMPONENT_BASES = (Layer, Loss, Optimizer, Schedule)
 
 
 def scratch_components():
@@ -42,7 +45,7 @@ def classes_in_file(path):
 
 def test_scratch_has_components():
     # guards the tests below against passing vacuously on an empty discovery
-    assert sum(len(v) for v in scratch_components().values()) >= 12
+    assert sum(len(v) for v in scratch_components().values()) >= 19
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -79,8 +82,14 @@ def test_every_twin_has_a_scratch_original(backend):
     assert not problems, "\n".join(problems)
 
 
+def recorded_components():
+    return ({(r.stem, r.cls) for r in RECORDS}
+            | {("optimizers", r.cls) for r in OPTIMIZER_RECORDS}
+            | {("schedules", s.cls) for s in SCHEDULE_RECORDS})
+
+
 def test_every_component_has_a_registry_record():
-    recorded = {(r.stem, r.cls) for r in RECORDS}
+    recorded = recorded_components()
     missing = [f"scratch/{stem}.py:{cls}" for stem, classes in scratch_components().items()
                for cls in classes if (stem, cls) not in recorded]
     assert not missing, f"components with no record in parity_tests/registry.py: {missing}"
@@ -88,5 +97,6 @@ def test_every_component_has_a_registry_record():
 
 def test_every_record_names_a_real_component():
     components = scratch_components()
-    wrong = [r.name for r in RECORDS if r.cls not in components.get(r.stem, [])]
+    wrong = [f"{stem}:{cls}" for stem, cls in recorded_components()
+             if cls not in components.get(stem, [])]
     assert not wrong, f"registry records naming no scratch component: {wrong}"

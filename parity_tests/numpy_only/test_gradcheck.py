@@ -24,12 +24,15 @@ def run_gradcheck(record, rng, N=3):
                           tolerance=TOLERANCE)
     X, _ = record.sample(rng, "float64", N=N)
     params = record.params(rng, "float64")
-    kwargs = {}
-    if record.kind == "dropout":
-        kwargs = {"mask": rng.random(X.shape) >= component.p}
-    Y, _ = component.forward(params, X, **kwargs)
-    dY = rng.standard_normal(Y.shape)
-    return check_layer(component, params, X, dY, tolerance=TOLERANCE, forward_kwargs=kwargs)
+    modes = [{}]
+    if record.kind == "dropout":  # training with a given mask, and eval (the identity)
+        modes = [{"mask": rng.random(X.shape) >= component.p}, {"training": False}]
+    results = []
+    for kwargs in modes:
+        Y, _ = component.forward(params, X, **kwargs)
+        dY = rng.standard_normal(Y.shape)
+        results += check_layer(component, params, X, dY, tolerance=TOLERANCE, forward_kwargs=kwargs)
+    return results
 
 
 @pytest.mark.parametrize("record", RECORDS, ids=lambda r: r.name)
