@@ -111,6 +111,16 @@ RECORDS = [
     Record("softmax_cross_entropy_smoothed", "losses", "SoftmaxCrossEntropy", "loss",
            {"label_smoothing": 0.1}, make_target=_class_labels),
     Record("dropout", "dropout", "Dropout", "dropout", {"p": 0.3}, extreme_inputs=False),
+    # the composition: eval mode here; dropout masks replayed in test_mlp.py
+    Record("mlp_tanh", "mlp", "MLP", "layer", {"sizes": [5, 7, 6, 3], "activation": "tanh"},
+           extreme_inputs=False),
+    Record("mlp_relu_dropout", "mlp", "MLP", "layer",
+           {"sizes": [5, 8, 4], "activation": "relu", "dropout": 0.25}, extreme_inputs=False),
+    Record("mlp_gelu", "mlp", "MLP", "layer", {"sizes": [5, 6, 2], "activation": "gelu"},
+           extreme_inputs=False),
 ]
 
 BY_NAME = {r.name: r for r in RECORDS}
+
+# components whose parity is a whole training trajectory (parity_tests/test_perceptron.py)
+LEARNER_RECORDS = [("perceptron", "Perceptron"), ("train", "Backend")]

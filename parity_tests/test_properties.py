@@ -29,6 +29,9 @@ def test_parity_over_shapes(record, backend, N, D, M, seed):
     if record.stem == "linear":
         record = Record(record.name, record.stem, record.cls, record.kind, {"d_in": D, "d_out": M},
                         input_shape=lambda n: (n, D))
+    if record.stem == "mlp":  # widths D -> M -> 2
+        record = Record(record.name, record.stem, record.cls, record.kind,
+                        dict(record.kwargs, sizes=[D, M, 2]), input_shape=lambda n: (n, D))
     shape = (N, D)
     if record.cls == "BCEWithLogits" or record.cls == "MSE":
         shape = (N,) if M == 1 else (N, D)  # 1-d predictions are common for these losses

@@ -1,7 +1,9 @@
 """Command line for the NumPy-only tools.
 
     python -m scratch ledger linear --batch 32 --in 784 --out 128
-    python -m scratch explore learning-rate [--curvature 10 --steps 20]
+    python -m scratch ledger --in 784 --hidden 128,64 --out 10 --batch 32   (whole MLP)
+    python -m scratch explore learning-rate [--curvature 10 --steps 40]
+    python -m scratch train [--dataset digits --hidden 128 --optimizer adam ...]
 """
 
 import argparse
@@ -10,7 +12,7 @@ import sys
 import numpy as np
 
 from scratch import GELU, Dropout, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from scratch.ledger import format_ledger, layer_ledger
+from scratch.ledger import format_ledger, layer_ledger, model_ledger
 
 # name -> how to build the layer from (d_in, d_out); elementwise layers ignore d_out
 LAYERS = {
@@ -40,7 +42,12 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="python -m scratch", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     ledger = commands.add_parser("ledger", help="list every tensor of one forward+backward pass")
-    ledger.add_argument("component", choices=sorted(LAYERS))
+    ledger.add_argument("component", nargs="?", choices=sorted(LAYERS) + ["mlp"], default="mlp",
+                        help="one component, or the whole MLP (default)")
+    ledger.add_argument("--hidden", type=hidden_sizes, default=[128, 64],
+                        help="MLP hidden widths, comma separated (default 128,64)")
+    ledger.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], default="adam",
+                        help="MLP only: whose state to list")
     ledger.add_argument("--batch", type=positive_int, default=32)
     ledger.add_argument("--in", dest="d_in", type=positive_int, default=784)
     ledger.add_argument("--out", dest="d_out", type=positive_int, default=128)
@@ -51,7 +58,21 @@ def build_parser():
     explore.add_argument("--curvature", type=positive_float, default=10.0,
                          help="largest curvature L of the quadratic (the other is 1)")
     explore.add_argument("--steps", type=positive_int, default=40)
+
+    from scratch.run import add_training_options
+    add_training_options(commands.add_parser("train", help="train the MLP with NumPy alone"))
     return parser
+
+
+def hidden_sizes(text):
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated positive integers such as 128,64; got {text!r}") from None
+    if any(size <= 0 for size in sizes):
+        raise argparse.ArgumentTypeError(f"expected positive widths; got {text!r}")
+    return sizes
 
 
 def positive_float(text):
@@ -66,17 +87,71 @@ def positive_float(text):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if args.command == "train":
+        return train_command(args)
     if args.command == "explore":
         from scratch.explore import format_study, learning_rate_study
         print(format_study(learning_rate_study(curvatures=(args.curvature, 1.0), steps=args.steps)))
         return 0
     rng = np.random.default_rng(0)
+    if args.component == "mlp":
+        return print_model_ledger(args, rng)
     layer = LAYERS[args.component](args.d_in, args.d_out)
     params = layer.init(rng, dtype=args.dtype) if isinstance(layer, Linear) else {}
     X = rng.standard_normal((args.batch, args.d_in)).astype(args.dtype)
     kwargs = {"rng": rng} if isinstance(layer, Dropout) else {}
     rows = layer_ledger(layer, params, X, rng=rng, forward_kwargs=kwargs)
     print(format_ledger(rows, title=f"{layer!r}, batch {args.batch}, {args.dtype}"))
+    return 0
+
+
+def train_command(args):
+    from scratch.checkpoint import save_checkpoint
+    from scratch.run import build_optimizer, describe, prepare, write_json
+    from scratch.train import Backend, train
+    run = prepare(args)
+    print(describe(args, run))
+    if run.leaks:
+        print(f"warning: rows duplicated across splits: {run.leaks}")
+    backend = Backend(run.mlp, run.params, build_optimizer(run, "scratch"), run.dataset.task)
+    result = train(backend, run.splits, run.plan, args.epochs, args.patience,
+                   progress=not args.no_progress)
+    test_loss, test_accuracy = backend.evaluate(run.splits.test.X, run.splits.test.y)
+    ms = 1000 * float(np.median(result.history.step_seconds))
+    print(f"best epoch {result.best_epoch} of {result.epochs_run}"
+          f"{' (stopped early)' if result.stopped_early else ''}; test loss {test_loss:.4f}, "
+          f"test accuracy {test_accuracy:.4f}; {ms:.3f} ms per step")
+    if args.plot:
+        from scratch.plots import plot_histories
+        plot_histories({"numpy": result.history}, args.plot, title=run.dataset.name)
+        print(f"curves saved to {args.plot}")
+    if args.checkpoint:
+        save_checkpoint(args.checkpoint, result.params, {"sizes": run.mlp.sizes,
+                        "activation": run.mlp.activation, "dataset": run.dataset.name})
+        print(f"best parameters saved to {args.checkpoint}")
+    if args.json:
+        write_json(args.json, {"dataset": run.dataset.name, "dtype": args.dtype,
+                               "steps": len(result.history.step_loss),
+                               "test_accuracy": test_accuracy, "final_loss": result.history.step_loss[-1],
+                               "ms_per_step": ms})
+    return 0
+
+
+def print_model_ledger(args, rng):
+    from scratch.losses import SoftmaxCrossEntropy
+    from scratch.mlp import MLP
+    from scratch.optimizers import SGD, Adam
+    mlp = MLP([args.d_in, *args.hidden, args.d_out])
+    params = mlp.init(rng, dtype=args.dtype)
+    X = rng.standard_normal((args.batch, args.d_in)).astype(args.dtype)
+    y = rng.integers(0, args.d_out, args.batch)
+    optimizer = {"sgd": SGD(lr=0.1), "momentum": SGD(lr=0.1, momentum=0.9),
+                 "adam": Adam()}[args.optimizer]
+    rows = model_ledger(mlp, params, X, y, SoftmaxCrossEntropy(), optimizer, rng)
+    print(format_ledger(rows, title=f"{mlp!r}, softmax cross-entropy, {args.optimizer}, "
+                                    f"batch {args.batch}, {args.dtype}"))
+    print("cached rows are what forward keeps alive for backward; (view) rows share "
+          "memory with a row above and cost nothing extra")
     return 0
 
 

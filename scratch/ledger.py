@@ -56,17 +56,55 @@ def layer_ledger(layer, params, X, rng=None, forward_kwargs=None):
 
 def format_ledger(rows, title=""):
     """A fixed-width table with a total per role; shared views count no bytes."""
-    header = f"{'name':<14}{'role':<11}{'shape':<16}{'dtype':<9}{'bytes':>12}"
+    width = max([14] + [len(r.name) + 2 for r in rows])
+    header = f"{'name':<{width}}{'role':<11}{'shape':<16}{'dtype':<9}{'bytes':>12}"
     lines = ([title] if title else []) + [header, "-" * len(header)]
     for r in rows:
         size = "(view)" if r.shares_memory else f"{r.bytes:,}"
-        lines.append(f"{r.name:<14}{r.role:<11}{str(r.shape):<16}{r.dtype:<9}{size:>12}")
+        lines.append(f"{r.name:<{width}}{r.role:<11}{str(r.shape):<16}{r.dtype:<9}{size:>12}")
     lines.append("-" * len(header))
     totals = {}
     for r in rows:
         if not r.shares_memory:
             totals[r.role] = totals.get(r.role, 0) + r.bytes
     for role, total in totals.items():
-        lines.append(f"{'total ' + role:<50}{total:>12,}")
-    lines.append(f"{'total (distinct memory)':<50}{sum(totals.values()):>12,}")
+        lines.append(f"{'total ' + role:<{len(header) - 12}}{total:>12,}")
+    lines.append(f"{'total (distinct memory)':<{len(header) - 12}}{sum(totals.values()):>12,}")
     return "\n".join(lines)
+
+
+def model_ledger(mlp, params, X, y, loss, optimizer=None, rng=None):
+    """Every tensor of one training step of an MLP: forward (per layer output and what
+    each layer caches for backward), loss, backward (per layer input gradient and the
+    parameter gradients) and, given an optimizer, its state after one update."""
+    rng = rng if rng is not None else np.random.default_rng(0)
+    rows, seen = [], []
+
+    def add(name, role, array):
+        rows.append(_row(name, role, array, seen))
+        seen.append(array)
+
+    add("X", "input", X)
+    for key, value in params.items():
+        add(key, "parameter", value)
+    Y, cache = mlp.forward(params, X, training=True, rng=rng)
+    # the activations each layer produced, recomputed from the caches' own view of them
+    for index, (layer, layer_cache) in enumerate(zip(mlp.layers, cache.caches)):
+        for field, value in layer_cache._asdict().items():
+            if isinstance(value, np.ndarray):
+                add(f"{index}:{type(layer).__name__}.{field}", "cached", value)
+    add("logits", "output", Y)
+    L, loss_cache = loss.forward(Y, y)
+    dY = loss.backward(loss_cache)
+    add("dlogits", "gradient", dY)
+    _, grads = mlp.backward(cache, dY)
+    for key, value in grads.items():
+        add(f"d{key}", "gradient", value)
+    if optimizer is not None:
+        state = optimizer.init(params)
+        _, state = optimizer.update(grads, state, params)
+        for slot, buffers in state.items():
+            if isinstance(buffers, dict):
+                for key, value in buffers.items():
+                    add(f"{slot}[{key}]", "optimizer", value)
+    return rows

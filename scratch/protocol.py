@@ -35,6 +35,10 @@ class Loss:
     """Base class of losses: `forward(Z, target) -> (L, cache)`, `backward(cache, dL) -> dZ`."""
 
 
+class Learner:
+    """Base class of components with a `fit` whose twins reproduce the whole trajectory."""
+
+
 # ---------------------------------------------------------------------------------------
 # Boundary checks. Each raises TypeError / ValueError naming the argument, what was
 # expected and what was given, so that no raw NumPy broadcasting error reaches a user.

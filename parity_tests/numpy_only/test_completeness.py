@@ -15,14 +15,14 @@ import pytest
 
 import scratch
 from scratch.optimizers import Optimizer
-from scratch.protocol import Layer, Loss
+from scratch.protocol import Layer, Learner, Loss
 from scratch.schedules import Schedule
 from parity_tests.optimizer_registry import OPTIMIZER_RECORDS, SCHEDULE_RECORDS
-from parity_tests.registry import RECORDS
+from parity_tests.registry import LEARNER_RECORDS, RECORDS
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKENDS = ["torch", "jax"]
-COMPONENT_BASES = (Layer, Loss, Optimizer, Schedule)
+COMPONENT_BASES = (Layer, Loss, Optimizer, Schedule, Learner)
 
 
 def scratch_components():
@@ -85,7 +85,8 @@ def test_every_twin_has_a_scratch_original(backend):
 def recorded_components():
     return ({(r.stem, r.cls) for r in RECORDS}
             | {("optimizers", r.cls) for r in OPTIMIZER_RECORDS}
-            | {("schedules", s.cls) for s in SCHEDULE_RECORDS})
+            | {("schedules", s.cls) for s in SCHEDULE_RECORDS}
+            | set(LEARNER_RECORDS))
 
 
 def test_every_component_has_a_registry_record():

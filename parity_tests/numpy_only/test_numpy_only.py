@@ -48,8 +48,8 @@ def make_inputs(record, dtype, rng):
     inputs = {"X": X, "params": record.params(rng, dtype)}
     if record.kind == "dropout":
         inputs["mask"] = rng.random(X.shape) >= 0.3
-    # elementwise layers and softmax keep X's shape; Linear maps to d_out
-    out_shape = (X.shape[0], record.kwargs["d_out"]) if "d_out" in record.kwargs else X.shape
+    out_shape = record.build().forward(inputs["params"], X, **(
+        {"mask": inputs["mask"]} if "mask" in inputs else {}))[0].shape
     inputs["dY"] = rng.standard_normal(out_shape).astype(dtype)
     return inputs
 

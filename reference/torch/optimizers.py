@@ -46,8 +46,13 @@ class _TorchTwin:
         self.hyperparameters = hyperparameters
 
     def init(self, params):
-        tensors = {k: torch.tensor(np.array(v)) for k, v in params.items()}
-        decays = {k: self.decay_mask is None or self.decay_mask(k, params[k]) for k in params}
+        return self.attach({k: torch.tensor(np.array(v)) for k, v in params.items()})
+
+    def attach(self, tensors):
+        """Drive existing tensors (a module's parameters, say), keyed by scratch names.
+        The decay mask sees each tensor's values as numpy (torch layout)."""
+        decays = {k: self.decay_mask is None or self.decay_mask(k, t.detach().numpy())
+                  for k, t in tensors.items()}
         groups = [{"params": [tensors[k] for k in tensors if decays[k]],
                    "weight_decay": self.weight_decay},
                   {"params": [tensors[k] for k in tensors if not decays[k]], "weight_decay": 0.0}]
@@ -58,13 +63,18 @@ class _TorchTwin:
     def update(self, grads, state, params=None):
         for name, tensor in state.tensors.items():
             tensor.grad = torch.tensor(np.array(grads[name]))
+        return self.step(state), state
+
+    def step(self, state):
+        """One update from the gradients already in each tensor's .grad (after
+        loss.backward()); returns the new values as numpy copies."""
         if self.max_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(list(state.tensors.values()), self.max_grad_norm)
         state.optimizer.step()
         if state.scheduler is not None:
             state.scheduler.step()
         state.step += 1
-        return {k: t.detach().numpy().copy() for k, t in state.tensors.items()}, state
+        return {k: t.detach().numpy().copy() for k, t in state.tensors.items()}
 
     def state_arrays(self, state):
         """{"step": int, slot: {name: array}} in scratch's layout."""

@@ -1,0 +1,113 @@
+"""A sequential multilayer perceptron composed of the core components.
+
+    MLP([64, 128, 10], activation="relu", dropout=0.2)
+    = Linear(64, 128) -> ReLU -> Dropout(0.2) -> Linear(128, 10)        (logits out)
+
+Layers are numbered as torch.nn.Sequential numbers them, and parameters are one flat dict
+keyed "<index>.<name>", like a torch state_dict ("0.W" here is "0.weight" there,
+transposed):
+
+Shape ledger for sizes [D, H, M] and batch N:
+    X        (N, D)   input
+    0.W, 0.b (D, H), (H,)   first Linear            d0.W, d0.b same shapes
+    A1       (N, H)   activation (cached by the activation, and as the next Linear's X)
+    2.W, 2.b (H, M), (M,)   (index 3 when dropout sits at 2)
+    Y        (N, M)   logits                        dY (N, M) upstream gradient
+    cache: one cache per layer, in order, plus the dropout masks that were used.
+
+forward runs the layers in order collecting their caches; backward walks them in reverse,
+each layer turning the gradient of its output into the gradient of its input.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from scratch.activations import GELU, LeakyReLU, ReLU, Sigmoid, Tanh
+from scratch.dropout import Dropout
+from scratch.linear import Linear
+from scratch.protocol import Layer, check_choice, check_float_array, check_positive_int, check_real
+
+ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh": Tanh,
+               "gelu": GELU}
+
+
+class MLPCache(NamedTuple):
+    caches: list  # one per layer, in forward order
+    masks: dict   # layer index -> keep-mask used by that Dropout (empty in eval mode)
+
+
+class MLP(Layer):
+    def __init__(self, sizes, activation="relu", dropout=0.0, init=None):
+        if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
+            raise ValueError(f"MLP expects sizes as a list [inputs, hidden..., outputs] of at "
+                             f"least two positive integers; got {sizes!r}")
+        self.sizes = [check_positive_int("MLP", f"sizes[{i}]", s) for i, s in enumerate(sizes)]
+        self.activation = check_choice("MLP", "activation", activation, tuple(ACTIVATIONS))
+        self.dropout = check_real("MLP", "dropout", dropout, low=0.0, high=1.0, high_open=True)
+        if init is None:  # He for ReLU-like activations, Xavier for saturating ones
+            init = "xavier" if activation in ("tanh", "sigmoid") else "he"
+        self.init_scheme = init
+        self.layers = []  # (index, component), index as in torch.nn.Sequential
+        for i, (d_in, d_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
+            self.layers.append(Linear(d_in, d_out, init=init))
+            if i < len(self.sizes) - 2:  # no activation after the output layer: logits
+                self.layers.append(ACTIVATIONS[activation]())
+                if self.dropout:
+                    self.layers.append(Dropout(self.dropout))
+
+    def __repr__(self):
+        return (f"MLP({self.sizes}, activation={self.activation!r}, dropout={self.dropout})")
+
+    def init(self, rng, dtype=np.float64):
+        params = {}
+        for index, layer in enumerate(self.layers):
+            if isinstance(layer, Linear):
+                for key, value in layer.init(rng, dtype).items():
+                    params[f"{index}.{key}"] = value
+        return params
+
+    def layer_params(self, params, index):
+        """The {"W", "b"} dict of the Linear at `index`, a view into `params`."""
+        return {"W": params[f"{index}.W"], "b": params[f"{index}.b"]}
+
+    def dropout_indices(self):
+        return [i for i, layer in enumerate(self.layers) if isinstance(layer, Dropout)]
+
+    def forward(self, params, X, *, training=False, rng=None, masks=None):
+        """Logits for X. In training mode each Dropout takes its mask from `masks`
+        (layer index -> bool array) or draws one from `rng`; eval mode uses none."""
+        self._check_params(params)
+        check_float_array(repr(self), "X", X)
+        caches, used_masks = [], {}
+        A = X
+        for index, layer in enumerate(self.layers):
+            if isinstance(layer, Linear):
+                A, cache = layer.forward(self.layer_params(params, index), A)
+            elif isinstance(layer, Dropout):
+                if training:
+                    mask = masks[index] if masks is not None else layer.draw_mask(rng, A.shape)
+                    used_masks[index] = mask
+                    A, cache = layer.forward({}, A, mask=mask)
+                else:
+                    A, cache = layer.forward({}, A, training=False)
+            else:
+                A, cache = layer.forward({}, A)
+            caches.append(cache)
+        return A, MLPCache(caches, used_masks)
+
+    def backward(self, cache, dY):
+        grads = {}
+        dA = dY
+        for index in reversed(range(len(self.layers))):
+            dA, layer_grads = self.layers[index].backward(cache.caches[index], dA)
+            for key, value in layer_grads.items():
+                grads[f"{index}.{key}"] = value
+        return dA, grads
+
+    def _check_params(self, params):
+        expected = {f"{i}.{k}" for i, layer in enumerate(self.layers)
+                    if isinstance(layer, Linear) for k in ("W", "b")}
+        if not isinstance(params, dict) or set(params) != expected:
+            got = sorted(params) if isinstance(params, dict) else type(params).__name__
+            raise ValueError(f"{self!r} expects params with keys {sorted(expected)}; got {got}")

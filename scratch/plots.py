@@ -1,0 +1,28 @@
+"""Training curves as a PNG (matplotlib is imported here only, and only when called)."""
+
+
+def plot_histories(histories, path, title=""):
+    """histories: {label: History}; loss and accuracy per epoch, train and validation."""
+    import matplotlib
+    matplotlib.use("Agg")  # files only, no display needed
+    import matplotlib.pyplot as plt
+
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
+    styles = ["-", "--", ":"]
+    for (label, history), style in zip(histories.items(), styles * 3):
+        epochs = range(1, len(history.train_loss) + 1)
+        ax_loss.plot(epochs, history.train_loss, style, color="C0", label=f"{label} train")
+        ax_loss.plot(epochs, history.val_loss, style, color="C1", label=f"{label} validation")
+        ax_acc.plot(epochs, history.train_accuracy, style, color="C0", label=f"{label} train")
+        ax_acc.plot(epochs, history.val_accuracy, style, color="C1", label=f"{label} validation")
+    ax_loss.set(xlabel="epoch", ylabel="loss", yscale="log", title="loss")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

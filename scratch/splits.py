@@ -1,0 +1,124 @@
+"""Train / validation / test splits without leakage.
+
+    splits = split(dataset, validation=0.15, test=0.15, seed=0)   # stratified by class
+    standardizer = Standardizer.fit(splits.train)                  # train statistics only
+    splits = standardizer.transform_splits(splits)
+    leaks = duplicates_across_splits(splits)                       # [] when clean
+
+The API makes the classic leak hard: `Standardizer.fit` takes a Subset and refuses any
+whose role is not "train" (fitting on validation or test rows lets their statistics
+shape training), and a plain array is refused too, since its origin is unknown.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from scratch.protocol import check_real
+
+
+class Subset(NamedTuple):
+    X: np.ndarray      # (n, D)
+    y: np.ndarray      # (n,)
+    role: str          # "train", "validation" or "test"
+    indices: np.ndarray  # (n,) rows of the original dataset
+
+
+class Splits(NamedTuple):
+    train: Subset
+    validation: Subset
+    test: Subset
+
+
+def split_indices(y, validation=0.15, test=0.15, seed=0, stratify=True):
+    """Shuffled row indices for train / validation / test. Stratified: each class is
+    split in the same proportions, so rare classes appear in every part."""
+    check_real("split", "validation", validation, low=0.0, high=1.0, high_open=True)
+    check_real("split", "test", test, low=0.0, high=1.0, high_open=True)
+    if validation + test >= 1:
+        raise ValueError(f"split expects validation + test < 1 (some rows must remain to "
+                         f"train on); got {validation} + {test}")
+    rng = np.random.default_rng(seed)
+    groups = [np.flatnonzero(y == c) for c in np.unique(y)] if stratify else [np.arange(len(y))]
+    parts = {"train": [], "validation": [], "test": []}
+    for rows in groups:
+        rows = rng.permutation(rows)
+        n_test = int(round(test * len(rows)))
+        n_val = int(round(validation * len(rows)))
+        parts["test"].append(rows[:n_test])
+        parts["validation"].append(rows[n_test:n_test + n_val])
+        parts["train"].append(rows[n_test + n_val:])
+    # shuffle across classes too, so that no part is ordered by class
+    return {role: rng.permutation(np.concatenate(p)) for role, p in parts.items()}
+
+
+def split(dataset, validation=0.15, test=0.15, seed=0):
+    """Splits of a Dataset; stratified when the task is classification."""
+    stratify = dataset.task == "classification"
+    indices = split_indices(dataset.y, validation, test, seed, stratify)
+    if len(indices["train"]) == 0:
+        raise ValueError(f"split left no training rows from {len(dataset.y)} rows")
+    subsets = {role: Subset(dataset.X[rows], dataset.y[rows], role, rows)
+               for role, rows in indices.items()}
+    return Splits(subsets["train"], subsets["validation"], subsets["test"])
+
+
+class Standardizer:
+    """Per-feature (x - centre) / scale, both from the training subset only.
+
+    method="standard": centre = mean, scale = standard deviation (z-scores).
+    method="minmax":   centre = min,  scale = max - min (training rows land in [0, 1]).
+    A feature constant on the training rows is centred but not scaled. z-scores suit
+    roughly Gaussian features; for sparse ones (digits' edge pixels, non-zero in a handful
+    of rows) they turn a rare non-zero into an outlier of 30 standard deviations, where
+    min-max keeps it in range.
+    """
+
+    def __init__(self, mean, std, method="standard"):
+        self.mean, self.std, self.method = mean, std, method  # (D,) centre, (D,) scale
+
+    @classmethod
+    def fit(cls, train, method="standard"):
+        if not isinstance(train, Subset):
+            raise TypeError(f"Standardizer.fit expects the training Subset (splits.train); got "
+                            f"{type(train).__name__}: a bare array may hold validation or test "
+                            f"rows, whose statistics would leak into training")
+        if train.role != "train":
+            raise ValueError(f"Standardizer.fit expects the training subset; got the "
+                             f"{train.role!r} subset (fitting on it leaks its statistics "
+                             f"into training)")
+        if method == "standard":
+            centre, scale = train.X.mean(axis=0), train.X.std(axis=0)  # (D,), (D,)
+        elif method == "minmax":
+            centre = train.X.min(axis=0)  # (D,)
+            scale = train.X.max(axis=0) - centre  # (D,)
+        else:
+            raise ValueError(f"Standardizer.fit expects method 'standard' or 'minmax'; got {method!r}")
+        return cls(centre, np.where(scale > 0, scale, 1.0), method)
+
+    def transform(self, X):
+        if X.ndim != 2 or X.shape[1] != self.mean.shape[0]:
+            raise ValueError(f"Standardizer expects X of shape (N, {self.mean.shape[0]}); "
+                             f"got {X.shape}")
+        return (X - self.mean) / self.std
+
+    def transform_splits(self, splits):
+        return Splits(*(s._replace(X=self.transform(s.X)) for s in splits))
+
+
+def duplicates_across_splits(splits):
+    """[(role_a, role_b, number of rows of role_b that also appear in role_a)] for every
+    pair that shares a feature row: duplicated rows make validation and test scores
+    measure memory, not generalisation."""
+    def row_keys(X):
+        return {np.ascontiguousarray(row).tobytes() for row in X}
+
+    keys = {s.role: row_keys(s.X) for s in splits}
+    report = []
+    roles = [s.role for s in splits]
+    for i, a in enumerate(roles):
+        for b in roles[i + 1:]:
+            shared = len(keys[a] & keys[b])
+            if shared:
+                report.append((a, b, shared))
+    return report

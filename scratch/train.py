@@ -1,0 +1,156 @@
+"""The training loop: forward, loss, backward, update; epochs of seeded minibatches,
+validation every epoch, early stopping that restores the best weights.
+
+The loop is written once and drives a *backend*: an object with
+
+    train_step(X, y, masks) -> loss      one update on one minibatch (training mode)
+    evaluate(X, y) -> (loss, accuracy)   eval mode (dropout off), no update
+    get_params() / set_params(params)    numpy dicts in scratch's layout
+
+`Backend` below is the NumPy one; `reference.torch.train.Backend` and
+`reference.jax.train.Backend` are its twins. Because the plan (batch order, dropout
+masks) depends only on (seed, epoch, step), every backend given the same plan sees the
+same batches and the same masks: that is what makes lockstep replays possible.
+"""
+
+import math
+import time
+from typing import NamedTuple
+
+import numpy as np
+
+from scratch.losses import MSE, SoftmaxCrossEntropy
+from scratch.protocol import Learner, check_positive_int
+
+
+class TrainingPlan:
+    """Which rows form each minibatch, and each dropout layer's keep-mask, per step."""
+
+    def __init__(self, n_train, batch_size, seed, dropout_p=0.0, dropout_widths=None):
+        self.n_train = check_positive_int("TrainingPlan", "n_train", n_train)
+        self.batch_size = check_positive_int("TrainingPlan", "batch_size", batch_size)
+        self.seed = seed
+        self.dropout_p = dropout_p
+        self.dropout_widths = dropout_widths or {}  # layer index -> width H
+
+    def batches(self, epoch):
+        """Row indices of each minibatch of `epoch`: a fresh permutation per epoch."""
+        order = np.random.default_rng([self.seed, epoch]).permutation(self.n_train)
+        return [order[i:i + self.batch_size] for i in range(0, self.n_train, self.batch_size)]
+
+    def masks(self, epoch, step, batch):
+        """{layer index: bool (batch, H)}, drawn from a generator keyed by the step."""
+        if not self.dropout_widths:
+            return {}
+        rng = np.random.default_rng([self.seed, epoch, step, 1])
+        return {index: rng.random((batch, width)) >= self.dropout_p
+                for index, width in sorted(self.dropout_widths.items())}
+
+
+def plan_for(mlp, n_train, batch_size, seed):
+    """The plan for an MLP: its dropout layers' indices and widths."""
+    widths = {}
+    for index in mlp.dropout_indices():
+        previous = mlp.layers[index - 2]  # Linear -> activation -> Dropout
+        widths[index] = previous.d_out
+    return TrainingPlan(n_train, batch_size, seed, mlp.dropout, widths)
+
+
+class History(NamedTuple):
+    train_loss: list       # per epoch, eval mode over the whole training split
+    train_accuracy: list
+    val_loss: list
+    val_accuracy: list
+    step_loss: list        # every minibatch loss, in training mode
+    step_seconds: list     # wall time of every train_step
+
+
+class TrainResult(NamedTuple):
+    params: dict           # the best epoch's parameters when early stopping, else the last
+    history: History
+    best_epoch: int        # 1-based
+    epochs_run: int
+    stopped_early: bool
+
+
+def train(backend, splits, plan, epochs, patience=None, progress=False, label="numpy"):
+    """Run the loop; returns a TrainResult. patience=None trains all epochs (and still
+    returns the best epoch's parameters, chosen on validation loss)."""
+    epochs = check_positive_int("train", "epochs", epochs)
+    if patience is not None:
+        patience = check_positive_int("train", "patience", patience)
+    train_set, val_set = splits.train, splits.validation
+    if len(val_set.y) == 0:
+        raise ValueError("train expects a non-empty validation split (it selects the best epoch)")
+    history = History([], [], [], [], [], [])
+    best_loss, best_params, best_epoch, waited = math.inf, None, 0, 0
+    steps_per_epoch = math.ceil(plan.n_train / plan.batch_size)
+    bar = None
+    if progress:
+        from tqdm import tqdm  # optional, only for the progress bar
+        bar = tqdm(total=epochs * steps_per_epoch, desc=f"{label:>5}", unit="step", leave=True)
+    epoch = 0
+    for epoch in range(1, epochs + 1):
+        for step, rows in enumerate(plan.batches(epoch)):
+            masks = plan.masks(epoch, step, len(rows))
+            start = time.perf_counter()
+            loss = backend.train_step(train_set.X[rows], train_set.y[rows], masks)
+            history.step_seconds.append(time.perf_counter() - start)
+            history.step_loss.append(float(loss))
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{float(loss):.4f}", epoch=epoch)
+        for name, subset in (("train", train_set), ("val", val_set)):
+            loss, accuracy = backend.evaluate(subset.X, subset.y)
+            getattr(history, f"{name}_loss").append(float(loss))
+            getattr(history, f"{name}_accuracy").append(float(accuracy))
+        if not np.isfinite(history.val_loss[-1]):
+            break  # diverged: nothing later can be better
+        if history.val_loss[-1] < best_loss:
+            best_loss, best_params, best_epoch, waited = history.val_loss[-1], backend.get_params(), epoch, 0
+        else:
+            waited += 1
+            if patience is not None and waited >= patience:
+                break
+    if bar is not None:
+        bar.close()
+    stopped_early = epoch < epochs
+    if best_params is None:  # never finite: return what there is
+        best_params, best_epoch = backend.get_params(), epoch
+    backend.set_params(best_params)
+    return TrainResult(best_params, history, best_epoch, epoch, stopped_early)
+
+
+def accuracy_of(logits, y):
+    return float(np.mean(np.argmax(logits, axis=1) == y))
+
+
+class Backend(Learner):
+    """The NumPy backend: scratch MLP, loss and optimizer."""
+
+    def __init__(self, mlp, params, optimizer, task="classification"):
+        self.mlp, self.optimizer, self.task = mlp, optimizer, task
+        self.loss = SoftmaxCrossEntropy() if task == "classification" else MSE()
+        self.params = {k: v.copy() for k, v in params.items()}
+        self.state = optimizer.init(self.params)
+
+    def _targets(self, y, like):
+        return y if self.task == "classification" else y.reshape(-1, 1).astype(like.dtype)
+
+    def train_step(self, X, y, masks):
+        Y, cache = self.mlp.forward(self.params, X, training=True, masks=masks)
+        L, loss_cache = self.loss.forward(Y, self._targets(y, Y))
+        _, grads = self.mlp.backward(cache, self.loss.backward(loss_cache))
+        self.params, self.state = self.optimizer.update(grads, self.state, self.params)
+        return L
+
+    def evaluate(self, X, y):
+        Y, _ = self.mlp.forward(self.params, X)
+        L, _ = self.loss.forward(Y, self._targets(y, Y))
+        return L, (accuracy_of(Y, y) if self.task == "classification" else math.nan)
+
+    def get_params(self):
+        return {k: v.copy() for k, v in self.params.items()}
+
+    def set_params(self, params):
+        self.params = {k: v.copy() for k, v in params.items()}
