@@ -28,8 +28,8 @@ class Perceptron:
                 optimizer.step()  # a zero gradient (no mistake) leaves w and b as they are
                 if margin.item() <= 0:
                     mistakes_this_epoch += 1
-                    history.append((w.detach().numpy().copy(), float(b)))
+                    history.append((w.detach().numpy().copy(), b.item()))
             mistakes += mistakes_this_epoch
             if mistakes_this_epoch == 0:
-                return w.detach().numpy(), float(b), mistakes, epoch, True, history
-        return w.detach().numpy(), float(b), mistakes, self.max_epochs, False, history
+                return w.detach().numpy(), b.item(), mistakes, epoch, True, history
+        return w.detach().numpy(), b.item(), mistakes, self.max_epochs, False, history
