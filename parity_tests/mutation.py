@@ -3,8 +3,8 @@ result as a separate module, and let a test check that the suite notices.
 
 A site is an assignment (or augmented assignment) with a single target, or a `return`
 (its first element when it returns a tuple), inside the named functions. Plain reads of
-a cache and values that are dict/list/tuple literals are left alone: scaling them is no
-change to the arithmetic (or not arithmetic at all).
+the cache or of `self`, and values that are dict/list/tuple literals, are left alone:
+scaling them is no change to the arithmetic (or not arithmetic at all).
 """
 
 import ast
@@ -17,9 +17,16 @@ SCRATCH = Path(__file__).resolve().parents[1] / "scratch"
 def _skip(value):
     if isinstance(value, (ast.Dict, ast.DictComp, ast.List, ast.Tuple, ast.Set, ast.Constant)):
         return True
-    # `X = cache.X`: unpacks what forward saved; scaling it is a change to forward
-    return (isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name)
-            and value.value.id == "cache")
+    # `X = cache.X`, `cache[0]`, `self.layers[i]`: reads of what forward saved or of the
+    # object's own structure; scaling them changes forward (or nothing), not arithmetic
+    if isinstance(value, ast.Call):  # `self._backward(...)`: a delegation; the lines of
+        value = value.func           # the method it calls are mutated on their own
+        if not isinstance(value, ast.Attribute):
+            return False
+    node = value
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node is not value and isinstance(node, ast.Name) and node.id in ("cache", "self")
 
 
 def _sites_in(function):

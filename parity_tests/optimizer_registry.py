@@ -91,7 +91,7 @@ OPTIMIZER_RECORDS = [
     OptimizerRecord("adam_l2_masked", "Adam",
                     {"lr": 0.01, "betas": (0.8, 0.99), "weight_decay": 0.05,
                      "decay_mask": skip_vectors}),
-    # beta1 < 0.5 takes the other branch of torch.lerp's rounding (see scratch _lerp);
+    # beta1 < 0.5 takes the other branch of torch.lerp's rounding (see scratch _lerp_);
     # beta2 stays 0.999: with 0.9 the run becomes as sensitive as RMSProp at large lr
     OptimizerRecord("adam_low_beta1", "Adam", {"lr": 0.005, "betas": (0.3, 0.999)}),
     # max_grad_norm 4: the random gradients (norm ~3.9) are clipped about half the time

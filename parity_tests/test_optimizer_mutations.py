@@ -11,7 +11,7 @@ from parity_tests.optimizer_registry import OPTIMIZER_RECORDS
 from parity_tests.test_optimizers import run_trajectory, sequence_objective
 
 TARGETS = {
-    "optimizers": {"update", "_step_one", "_lerp", "clip_by_global_norm", "global_norm",
+    "optimizers": {"update", "_step_one", "_lerp_", "clip_by_global_norm", "global_norm",
                    "learning_rate"},
     "schedules": {"__call__"},
 }

@@ -4,7 +4,7 @@ Shape ledger (any shape S, typically (N, H)):
     X  S   input (pre-activation)      dX S = dY * f'(X)
     Y  S   output f(X)                 dY S upstream gradient
     cache: whichever of X or Y gives f' most cheaply and stably:
-        ReLU, LeakyReLU, GELU keep X;  Sigmoid and Tanh keep Y (f' is a function of f).
+        LeakyReLU, GELU keep X;  ReLU, Sigmoid and Tanh keep Y (f' is a function of f).
 
 Conventions at kinks, matching torch.nn.functional:
     ReLU'(0) = 0 (F.relu and jax.nn.relu agree).
@@ -34,23 +34,39 @@ def _check_input(where, X):
     return X
 
 
-class ReLU(Layer):
-    def __repr__(self):
-        return "ReLU()"
+class _Activation(Layer):
+    """Shared boundary checks; subclasses write the math in _forward and _backward (which
+    an MLP calls directly, having checked its input once)."""
 
     def forward(self, params, X):
         _check_input(repr(self), X)
-        Y = np.maximum(X, 0)
-        return Y, InputCache(X=X)
+        return self._forward(params, X)
 
     def backward(self, cache, dY):
-        X = cache.X
-        check_upstream(f"{self!r}.backward", "dY", dY, X.shape, X.dtype)
-        dX = dY * (X > 0)  # strictly positive: ReLU'(0) = 0 as in F.relu
+        like = cache[0]  # X or Y: the shape and dtype dY must have
+        check_upstream(f"{self!r}.backward", "dY", dY, like.shape, like.dtype)
+        return self._backward(cache, dY)
+
+
+class ReLU(_Activation):
+    """Caches its output: y > 0 exactly where x > 0, so Y alone gives the gradient, and
+    an MLP may apply ReLU in place over a pre-activation that nothing else needs."""
+
+    def __repr__(self):
+        return "ReLU()"
+
+    def _forward(self, params, X, inplace=False):
+        Y = np.maximum(X, 0, out=X if inplace else None)
+        return Y, OutputCache(Y=Y)
+
+    def _backward(self, cache, dY, inplace=False):
+        Y = cache.Y
+        # strictly positive: ReLU'(0) = 0 as in F.relu
+        dX = np.multiply(dY, Y > 0, out=dY if inplace else None)
         return dX, {}
 
 
-class LeakyReLU(Layer):
+class LeakyReLU(_Activation):
     """f(x) = x for x > 0, slope * x otherwise."""
 
     def __init__(self, slope=0.01):
@@ -59,15 +75,13 @@ class LeakyReLU(Layer):
     def __repr__(self):
         return f"LeakyReLU(slope={self.slope})"
 
-    def forward(self, params, X):
-        _check_input(repr(self), X)
+    def _forward(self, params, X):
         slope = X.dtype.type(self.slope)
         Y = np.where(X > 0, X, slope * X)
         return Y, InputCache(X=X)
 
-    def backward(self, cache, dY):
+    def _backward(self, cache, dY):
         X = cache.X
-        check_upstream(f"{self!r}.backward", "dY", dY, X.shape, X.dtype)
         slope = X.dtype.type(self.slope)
         dX = np.where(X > 0, dY, slope * dY)  # at x = 0 the slope, as torch does
         return dX, {}
@@ -79,34 +93,30 @@ def stable_sigmoid(X):
     return np.where(X >= 0, 1 / (1 + E), E / (1 + E))
 
 
-class Sigmoid(Layer):
+class Sigmoid(_Activation):
     def __repr__(self):
         return "Sigmoid()"
 
-    def forward(self, params, X):
-        _check_input(repr(self), X)
+    def _forward(self, params, X):
         Y = stable_sigmoid(X)
         return Y, OutputCache(Y=Y)
 
-    def backward(self, cache, dY):
+    def _backward(self, cache, dY):
         Y = cache.Y
-        check_upstream(f"{self!r}.backward", "dY", dY, Y.shape, Y.dtype)
         dX = dY * Y * (1 - Y)
         return dX, {}
 
 
-class Tanh(Layer):
+class Tanh(_Activation):
     def __repr__(self):
         return "Tanh()"
 
-    def forward(self, params, X):
-        _check_input(repr(self), X)
+    def _forward(self, params, X):
         Y = np.tanh(X)
         return Y, OutputCache(Y=Y)
 
-    def backward(self, cache, dY):
+    def _backward(self, cache, dY):
         Y = cache.Y
-        check_upstream(f"{self!r}.backward", "dY", dY, Y.shape, Y.dtype)
         dX = dY * (1 - Y * Y)
         return dX, {}
 
@@ -118,7 +128,7 @@ _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 
 
-class GELU(Layer):
+class GELU(_Activation):
     """Gaussian error linear unit, f(x) = x * Phi(x).
 
     approximate="none": Phi(x) = (1 + erf(x / sqrt 2)) / 2, the exact form (torch default).
@@ -132,8 +142,7 @@ class GELU(Layer):
     def __repr__(self):
         return f"GELU(approximate={self.approximate!r})"
 
-    def forward(self, params, X):
-        _check_input(repr(self), X)
+    def _forward(self, params, X):
         if self.approximate == "none":
             Phi = 0.5 * (1 + _erf(X / math.sqrt(2)).astype(X.dtype))
         else:
@@ -141,9 +150,8 @@ class GELU(Layer):
         Y = X * Phi
         return Y, InputCache(X=X)
 
-    def backward(self, cache, dY):
+    def _backward(self, cache, dY):
         X = cache.X
-        check_upstream(f"{self!r}.backward", "dY", dY, X.shape, X.dtype)
         if self.approximate == "none":
             Phi = 0.5 * (1 + _erf(X / math.sqrt(2)).astype(X.dtype))
             phi = _INV_SQRT_2PI * np.exp(-0.5 * X * X)  # standard normal density

@@ -58,12 +58,19 @@ class Dropout(Layer):
             raise TypeError(f"{where} expects mask as a numpy bool array; got {got}")
         if mask.shape != X.shape:
             raise ValueError(f"{where} expects mask of X's shape {X.shape}; got {mask.shape}")
+        return self._forward(params, X, mask)
+
+    def backward(self, cache, dY):
+        check_upstream(f"{self!r}.backward", "dY", dY, cache.shape, cache.dtype)
+        return self._backward(cache, dY)
+
+    def _forward(self, params, X, mask):
+        """Training mode with a checked keep-mask (the MLP calls this directly)."""
         scaled_mask = mask * X.dtype.type(1 / (1 - self.p))  # S, in X's dtype
         Y = X * scaled_mask
         return Y, DropoutCache(scaled_mask, X.shape, X.dtype)
 
-    def backward(self, cache, dY):
-        check_upstream(f"{self!r}.backward", "dY", dY, cache.shape, cache.dtype)
+    def _backward(self, cache, dY):
         if cache.scaled_mask is None:
             return dY.copy(), {}
         dX = dY * cache.scaled_mask  # S: dropped units pass no gradient

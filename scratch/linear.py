@@ -73,17 +73,29 @@ class Linear(Layer):
         check_float_array(where, "X", X)
         check_shape(where, "X", X, (None, self.d_in))
         check_nonempty(where, "X", X)
-        W, b = params["W"], params["b"]
-        if X.dtype != W.dtype:
-            raise TypeError(f"{where} expects X with the parameters' dtype {W.dtype}; "
+        if X.dtype != params["W"].dtype:
+            raise TypeError(f"{where} expects X with the parameters' dtype {params['W'].dtype}; "
                             f"got {X.dtype}")
-        Y = X @ W + b  # (N, M)
+        return self._forward(params, X)
+
+    def backward(self, cache, dY, input_grad=True):
+        """(dX, grads); with input_grad=False dX is None and its matmul is skipped, as
+        frameworks do for a network's first layer (nothing needs the data's gradient)."""
+        X = cache.X
+        check_upstream(f"{self!r}.backward", "dY", dY, (X.shape[0], self.d_out), X.dtype)
+        return self._backward(cache, dY, input_grad)
+
+    # The math, without the checks: the public methods above check, then call these;
+    # an MLP checks once at its own boundary and calls these directly.
+    def _forward(self, params, X):
+        W, b = params["W"], params["b"]
+        Y = X @ W  # (N, M)
+        Y += b  # in place on the fresh product: no second (N, M) array
         return Y, LinearCache(X=X, W=W)
 
-    def backward(self, cache, dY):
+    def _backward(self, cache, dY, input_grad=True):
         X, W = cache
-        check_upstream(f"{self!r}.backward", "dY", dY, (X.shape[0], self.d_out), X.dtype)
-        dX = dY @ W.T  # (N, D)
+        dX = dY @ W.T if input_grad else None  # (N, D)
         dW = X.T @ dY  # (D, M)
         db = dY.sum(axis=0)  # (M,)
         return dX, {"W": dW, "b": db}

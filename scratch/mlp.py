@@ -26,7 +26,8 @@ import numpy as np
 from scratch.activations import GELU, LeakyReLU, ReLU, Sigmoid, Tanh
 from scratch.dropout import Dropout
 from scratch.linear import Linear
-from scratch.protocol import Layer, check_choice, check_float_array, check_positive_int, check_real
+from scratch.protocol import (Layer, check_choice, check_float_array, check_nonempty,
+                              check_positive_int, check_real, check_shape, check_upstream)
 
 ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh": Tanh,
                "gelu": GELU}
@@ -56,8 +57,14 @@ class MLP(Layer):
                 if self.dropout:
                     self.layers.append(Dropout(self.dropout))
 
+        # the configuration is fixed, so its description (used in every error message)
+        # is made once, not on every forward pass
+        self._description = f"MLP({self.sizes}, activation={self.activation!r}, dropout={self.dropout})"
+        self._param_keys = {f"{i}.{k}" for i, layer in enumerate(self.layers)
+                            if isinstance(layer, Linear) for k in ("W", "b")}
+
     def __repr__(self):
-        return (f"MLP({self.sizes}, activation={self.activation!r}, dropout={self.dropout})")
+        return self._description
 
     def init(self, rng, dtype=np.float64):
         params = {}
@@ -76,38 +83,62 @@ class MLP(Layer):
 
     def forward(self, params, X, *, training=False, rng=None, masks=None):
         """Logits for X. In training mode each Dropout takes its mask from `masks`
-        (layer index -> bool array) or draws one from `rng`; eval mode uses none."""
+        (layer index -> bool array) or draws one from `rng`; eval mode uses none.
+
+        Checks happen here, once; the layers' unchecked _forward/_backward do the math
+        (every layer's own boundary checks would repeat them, a cost that dominates
+        the step of a small network)."""
         self._check_params(params)
-        check_float_array(repr(self), "X", X)
+        where = repr(self)
+        check_float_array(where, "X", X)
+        check_shape(where, "X", X, (None, self.sizes[0]))
+        check_nonempty(where, "X", X)
+        if X.dtype != params["0.W"].dtype:
+            raise TypeError(f"{where} expects X with the parameters' dtype "
+                            f"{params['0.W'].dtype}; got {X.dtype}")
         caches, used_masks = [], {}
         A = X
         for index, layer in enumerate(self.layers):
             if isinstance(layer, Linear):
-                A, cache = layer.forward(self.layer_params(params, index), A)
+                A, cache = layer._forward(self.layer_params(params, index), A)
             elif isinstance(layer, Dropout):
                 if training:
                     mask = masks[index] if masks is not None else layer.draw_mask(rng, A.shape)
                     used_masks[index] = mask
-                    A, cache = layer.forward({}, A, mask=mask)
+                    A, cache = layer.forward({}, A, mask=mask)  # checks the mask's shape
                 else:
                     A, cache = layer.forward({}, A, training=False)
+            elif isinstance(layer, ReLU):
+                # A is the Linear's fresh output, needed by nobody else: overwrite it
+                A, cache = layer._forward({}, A, inplace=True)
             else:
-                A, cache = layer.forward({}, A)
+                A, cache = layer._forward({}, A)
             caches.append(cache)
         return A, MLPCache(caches, used_masks)
 
-    def backward(self, cache, dY):
+    def backward(self, cache, dY, input_grad=True):
+        """(dX, grads). input_grad=False skips the first layer's dX (a whole matmul
+        with the widest weight): training never needs the data's gradient."""
+        last = cache.caches[-1]
+        check_upstream(f"{self!r}.backward", "dY", dY, (last.X.shape[0], self.sizes[-1]),
+                       last.X.dtype)
         grads = {}
         dA = dY
         for index in reversed(range(len(self.layers))):
-            dA, layer_grads = self.layers[index].backward(cache.caches[index], dA)
-            for key, value in layer_grads.items():
-                grads[f"{index}.{key}"] = value
+            layer = self.layers[index]
+            if isinstance(layer, Linear):
+                dA, layer_grads = layer._backward(cache.caches[index], dA,
+                                                  input_grad=input_grad or index > 0)
+                for key, value in layer_grads.items():
+                    grads[f"{index}.{key}"] = value
+            elif isinstance(layer, ReLU) and dA is not dY:
+                dA, _ = layer._backward(cache.caches[index], dA, inplace=True)  # ours: reuse
+            else:
+                dA, _ = layer._backward(cache.caches[index], dA)
         return dA, grads
 
     def _check_params(self, params):
-        expected = {f"{i}.{k}" for i, layer in enumerate(self.layers)
-                    if isinstance(layer, Linear) for k in ("W", "b")}
-        if not isinstance(params, dict) or set(params) != expected:
+        expected = self._param_keys
+        if not isinstance(params, dict) or params.keys() != expected:
             got = sorted(params) if isinstance(params, dict) else type(params).__name__
             raise ValueError(f"{self!r} expects params with keys {sorted(expected)}; got {got}")

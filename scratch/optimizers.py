@@ -6,7 +6,8 @@
 
 `params` and `grads` are flat dicts name -> array with the same keys and shapes; state
 buffers carry torch.optim's names (momentum_buffer, exp_avg, exp_avg_sq, ...), one array
-per parameter. `update` returns new arrays and never modifies its arguments.
+per parameter. `update` returns new arrays and never modifies its arguments, unless asked with
+`inplace=True` (then params and state are updated where they are, as torch.optim does).
 
 Every optimizer also takes, in the same way:
     lr             a positive float or a schedule (scratch.schedules), called with the
@@ -34,7 +35,7 @@ import math
 
 import numpy as np
 
-from scratch.protocol import check_real
+from scratch.protocol import FLOAT_DTYPES as FLOAT_TYPES, check_real
 from scratch.schedules import Constant, Schedule
 
 
@@ -101,60 +102,67 @@ class Optimizer:
     def decays(self, name, p):
         return self.weight_decay > 0 and (self.decay_mask is None or self.decay_mask(name, p))
 
-    def update(self, grads, state, params):
+    def update(self, grads, state, params, inplace=False):
+        """New (params, state). With inplace=True the given params and state buffers are
+        updated in place and returned (the training loop does this: it owns them)."""
         self._check_params(params)
         self._check_grads(grads, params)
         t = state["step"] + 1  # 1-based, as the bias corrections count
         lr = self.learning_rate(state["step"])
         if self.max_grad_norm is not None:
             grads = clip_by_global_norm(grads, self.max_grad_norm, self.clip_eps)
-        new_params = {}
-        new_state = {"step": t, **{slot: {} for slot in self.active_slots()}}
+        if not inplace:  # the update below writes in place: work on copies
+            params = {name: p.copy() for name, p in params.items()}
+            state = {slot: ({k: v.copy() for k, v in value.items()} if isinstance(value, dict)
+                            else value) for slot, value in state.items()}
         for name, p in params.items():
             buffers = {slot: state[slot][name] for slot in self.active_slots()}
             wd = self.weight_decay if self.decays(name, p) else 0.0
-            new_params[name], new_buffers = self._step_one(p, grads[name], buffers, lr, wd, t)
-            for slot, value in new_buffers.items():
-                new_state[slot][name] = value
-        return new_params, new_state
+            self._step_one(p, grads[name], buffers, lr, wd, t)
+        state["step"] = t
+        return params, state
 
     def _step_one(self, p, g, buffers, lr, wd, t):
+        """Update parameter p and its buffers in place (as torch.optim's mul_/add_ do);
+        g is never written to, it belongs to the caller."""
         raise NotImplementedError
 
     # -- boundary checks ----------------------------------------------------------------
     def _check_params(self, params):
-        name = type(self).__name__
         if not isinstance(params, dict) or not params:
-            raise TypeError(f"{name} expects params as a non-empty dict name -> array; "
-                            f"got {type(params).__name__ if not isinstance(params, dict) else '{}'}")
+            raise TypeError(f"{type(self).__name__} expects params as a non-empty dict name -> "
+                            f"array; got {params!r:.80}")
         for key, p in params.items():
-            if not isinstance(p, np.ndarray) or p.dtype.type not in (np.float32, np.float64):
+            if not (isinstance(p, np.ndarray) and p.dtype.type in FLOAT_TYPES):
                 got = p.dtype if isinstance(p, np.ndarray) else type(p).__name__
-                raise TypeError(f"{name} expects params[{key!r}] as a float32 or float64 "
-                                f"array; got {got}")
+                raise TypeError(f"{type(self).__name__} expects params[{key!r}] as a float32 "
+                                f"or float64 array; got {got}")
 
     def _check_grads(self, grads, params):
         name = type(self).__name__
-        if not isinstance(grads, dict) or set(grads) != set(params):
+        if not isinstance(grads, dict) or grads.keys() != params.keys():
             got = sorted(grads) if isinstance(grads, dict) else type(grads).__name__
             raise ValueError(f"{name} expects grads with the parameters' keys "
                              f"{sorted(params)}; got {got}")
         for key, g in grads.items():
-            if not isinstance(g, np.ndarray) or g.shape != params[key].shape:
+            p = params[key]
+            if not isinstance(g, np.ndarray) or g.shape != p.shape:
                 got = g.shape if isinstance(g, np.ndarray) else type(g).__name__
                 raise ValueError(f"{name} expects grads[{key!r}] of shape "
-                                 f"{params[key].shape} (the parameter's); got {got}")
-            if g.dtype != params[key].dtype:
+                                 f"{p.shape} (the parameter's); got {got}")
+            if g.dtype != p.dtype:
                 raise TypeError(f"{name} expects grads[{key!r}] with dtype "
-                                f"{params[key].dtype} (the parameter's); got {g.dtype}")
+                                f"{p.dtype} (the parameter's); got {g.dtype}")
 
 
-def _lerp(start, end, weight):
-    """start + weight (end - start): a running average moving toward `end`. Rounded as
-    torch.lerp does (from the nearer end), so trajectories agree to the last bits."""
+def _lerp_(start, end, weight):
+    """start <- start + weight (end - start), in place: a running average moving toward
+    `end`. Rounded as torch.lerp_ does (from the nearer end), so that trajectories agree
+    to the last bits."""
     if weight < 0.5:
-        return start + weight * (end - start)
-    return end - (end - start) * (1 - weight)
+        start += weight * (end - start)
+    else:
+        start[...] = end - (end - start) * (1 - weight)
 
 
 def _check_beta(where, name, value):
@@ -179,13 +187,18 @@ class SGD(Optimizer):
         if wd:
             g = g + wd * p  # L2: the decay term's gradient joins the loss's
         if not self.momentum:
-            return p - lr * g, {}
+            p -= lr * g
+            return
+        buf = buffers["momentum_buffer"]
         if t == 1:
-            buf = g  # torch starts the buffer at the first gradient, undamped
+            buf[...] = g  # torch starts the buffer at the first gradient, undamped
         else:
-            buf = self.momentum * buffers["momentum_buffer"] + (1 - self.dampening) * g
-        direction = g + self.momentum * buf if self.nesterov else buf
-        return p - lr * direction, {"momentum_buffer": buf}
+            buf *= self.momentum
+            buf += (1 - self.dampening) * g if self.dampening else g
+        if self.nesterov:
+            p -= lr * (g + self.momentum * buf)
+        else:
+            p -= lr * buf
 
 
 class RMSProp(Optimizer):
@@ -204,22 +217,25 @@ class RMSProp(Optimizer):
     def _step_one(self, p, g, buffers, lr, wd, t):
         if wd:
             g = g + wd * p
-        new = {}
-        square_avg = self.alpha * buffers["square_avg"] + (1 - self.alpha) * g * g
-        new["square_avg"] = square_avg
+        square_avg = buffers["square_avg"]
+        square_avg *= self.alpha
+        square_avg += (1 - self.alpha) * g * g
         if self.centered:
             # the running mean moves a fraction (1 - alpha) of the way toward g
-            grad_avg = _lerp(buffers["grad_avg"], g, 1 - self.alpha)
-            new["grad_avg"] = grad_avg
+            grad_avg = buffers["grad_avg"]
+            _lerp_(grad_avg, g, 1 - self.alpha)
             # variance instead of the raw second moment: E[g^2] - E[g]^2
-            avg = np.sqrt(square_avg - grad_avg * grad_avg) + self.eps
+            avg = np.sqrt(square_avg - grad_avg * grad_avg)
         else:
-            avg = np.sqrt(square_avg) + self.eps
+            avg = np.sqrt(square_avg)
+        avg += self.eps
         if self.momentum:
-            buf = self.momentum * buffers["momentum_buffer"] + g / avg
-            new["momentum_buffer"] = buf
-            return p - lr * buf, new
-        return p - lr * (g / avg), new
+            buf = buffers["momentum_buffer"]
+            buf *= self.momentum
+            buf += g / avg
+            p -= lr * buf
+        else:
+            p -= lr * (g / avg)
 
 
 class Adam(Optimizer):
@@ -241,21 +257,24 @@ class Adam(Optimizer):
 
     def _step_one(self, p, g, buffers, lr, wd, t):
         if wd and self.decoupled:
-            p = p * (1 - lr * wd)  # AdamW: shrink the weights, scaled by lr as torch does
+            p *= 1 - lr * wd  # AdamW: shrink the weights, scaled by lr as torch does
         elif wd:
             g = g + wd * p  # Adam: L2 on the gradient, then through the moments
-        m = _lerp(buffers["exp_avg"], g, 1 - self.beta1)  # = b1 m + (1 - b1) g
-        v = self.beta2 * buffers["exp_avg_sq"] + (1 - self.beta2) * g * g
-        new = {"exp_avg": m, "exp_avg_sq": v}
+        m, v = buffers["exp_avg"], buffers["exp_avg_sq"]
+        _lerp_(m, g, 1 - self.beta1)  # m = b1 m + (1 - b1) g
+        v *= self.beta2
+        v += (1 - self.beta2) * g * g
         if self.amsgrad:
-            v = np.maximum(buffers["max_exp_avg_sq"], v)  # max of raw moments, as torch
-            new["max_exp_avg_sq"] = v
+            np.maximum(buffers["max_exp_avg_sq"], v, out=buffers["max_exp_avg_sq"])
+            v = buffers["max_exp_avg_sq"]  # the max of raw moments, as torch
         bias_correction1 = 1 - self.beta1 ** t
         bias_correction2 = 1 - self.beta2 ** t
         # m_hat / (sqrt(v_hat) + eps), written as torch orders it
-        denom = np.sqrt(v) / math.sqrt(bias_correction2) + self.eps  # python float keeps float32
+        denom = np.sqrt(v)
+        denom /= math.sqrt(bias_correction2)  # a python float keeps float32 float32
+        denom += self.eps
         step_size = lr / bias_correction1
-        return p - step_size * (m / denom), new
+        p -= step_size * (m / denom)
 
 
 class AdamW(Adam):

@@ -140,8 +140,10 @@ class Backend(Learner):
     def train_step(self, X, y, masks):
         Y, cache = self.mlp.forward(self.params, X, training=True, masks=masks)
         L, loss_cache = self.loss.forward(Y, self._targets(y, Y))
-        _, grads = self.mlp.backward(cache, self.loss.backward(loss_cache))
-        self.params, self.state = self.optimizer.update(grads, self.state, self.params)
+        _, grads = self.mlp.backward(cache, self.loss.backward(loss_cache), input_grad=False)
+        # the backend owns its parameters and optimizer state: update them in place
+        self.params, self.state = self.optimizer.update(grads, self.state, self.params,
+                                                        inplace=True)
         return L
 
     def evaluate(self, X, y):

@@ -32,7 +32,7 @@ def scratch_components():
         module = import_module(f"scratch.{info.name}")
         for name, obj in inspect.getmembers(module, inspect.isclass):
             if (obj.__module__ == module.__name__ and issubclass(obj, COMPONENT_BASES)
-                    and obj not in COMPONENT_BASES):
+                    and obj not in COMPONENT_BASES and not name.startswith("_")):
                 found.setdefault(info.name, []).append(name)
     return found
 

@@ -18,7 +18,7 @@ from scratch.gradcheck import GradientCheckError
 
 STEMS = sorted({r.stem for r in RECORDS})
 SITES = [pytest.param(stem, i, id=site) for stem in STEMS
-         for i, site in enumerate(site_ids(stem, {"backward"}))]
+         for i, site in enumerate(site_ids(stem, {"backward", "_backward"}))]
 
 
 def test_there_are_sites_to_mutate():
@@ -27,7 +27,7 @@ def test_there_are_sites_to_mutate():
 
 @pytest.mark.parametrize("stem, index", SITES)
 def test_gradient_check_catches_a_one_per_mille_slip(stem, index, monkeypatch):
-    module, mutated_line = load_mutant(stem, {"backward"}, index, name=f"mutant_{stem}")
+    module, mutated_line = load_mutant(stem, {"backward", "_backward"}, index, name=f"mutant_{stem}")
     caught = []
     for record in [r for r in RECORDS if r.stem == stem]:
         # make record.build() return the mutant's class instead of the real one

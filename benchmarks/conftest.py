@@ -1,0 +1,79 @@
+"""Shared by the benchmark suites: cross-backend results (computed once per case), and
+the machine facts that the report prints (BLAS library and kernel, thread counts, CPU)."""
+
+import os
+import platform
+
+import numpy as np
+import pytest
+
+_results = {}
+
+
+def results_for(kind, size, dtype, builder):
+    """{backend: result dict} for one case on all three backends, computed once."""
+    key = (kind, size, dtype)
+    if key not in _results:
+        from benchmarks.cases import BACKENDS
+        _results[key] = {b: builder(b, size, dtype).result() for b in BACKENDS}
+    return _results[key]
+
+
+def assert_agrees(label, ours, theirs, dtype):
+    """Relative to each array's largest entry: float64 1e-10, float32 1e-4 (a 2048-term
+    float32 dot product carries ~sqrt(2048) * 6e-8 ~ 3e-6 of rounding, with headroom)."""
+    tol = 1e-10 if dtype == "float64" else 1e-4
+    assert sorted(ours) == sorted(theirs), label
+    for name in ours:
+        a, b = np.asarray(ours[name], np.float64), np.asarray(theirs[name], np.float64)
+        assert a.shape == b.shape, f"{label} {name}: {a.shape} vs {b.shape}"
+        scale = max(float(np.max(np.abs(b))), 1e-30)
+        err = float(np.max(np.abs(a - b))) / scale
+        assert err <= tol, f"{label} {name}: max deviation {err:.2e} of scale > {tol:g}"
+
+
+def blas_info():
+    from threadpoolctl import threadpool_info
+    return [{k: v for k, v in lib.items() if k in ("user_api", "internal_api", "prefix",
+             "version", "architecture", "num_threads", "threading_layer")}
+            for lib in threadpool_info()]
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    import torch
+    import jax
+    machine_info["tiny_mlp"] = {
+        "cpu_model": cpu_model(),
+        "cores": os.cpu_count(),
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
+        "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE", "(unset)"),
+        "numpy": np.__version__, "torch": torch.__version__, "jax": jax.__version__,
+        "blas": blas_info(),
+        "torch_threads": torch.get_num_threads(),
+        "torch_interop_threads": torch.get_num_interop_threads(),
+        "torch_blas": [line.strip() for line in torch.__config__.show().splitlines()
+                       if "BLAS" in line or "LAPACK" in line][:3],
+        "jax_backend": jax.default_backend(),
+        "jax_threads": "XLA:CPU uses its own Eigen thread pool, one thread per core "
+                       f"({os.cpu_count()}); XLA_FLAGS={os.environ.get('XLA_FLAGS', '(unset)')}",
+    }
+
+
+@pytest.fixture
+def record(benchmark):
+    def _record(kind, backend, size, dtype, flops):
+        benchmark.group = f"{kind} {size} {dtype}"
+        benchmark.extra_info.update({"kind": kind, "backend": backend, "size": str(size),
+                                     "dtype": dtype, "flops": int(flops)})
+    return _record
