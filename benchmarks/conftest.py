@@ -3,6 +3,7 @@ the machine facts that the report prints (BLAS library and kernel, thread counts
 
 import os
 import platform
+import re
 
 import numpy as np
 import pytest
@@ -62,8 +63,8 @@ def pytest_benchmark_update_machine_info(config, machine_info):
         "blas": blas_info(),
         "torch_threads": torch.get_num_threads(),
         "torch_interop_threads": torch.get_num_interop_threads(),
-        "torch_blas": [line.strip() for line in torch.__config__.show().splitlines()
-                       if "BLAS" in line or "LAPACK" in line][:3],
+        # the build settings name the BLAS torch links (MKL for the CPU wheel)
+        "torch_blas": re.findall(r"(?:BLAS_INFO|LAPACK_INFO)=\w+", torch.__config__.show()),
         "jax_backend": jax.default_backend(),
         "jax_threads": "XLA:CPU uses its own Eigen thread pool, one thread per core "
                        f"({os.cpu_count()}); XLA_FLAGS={os.environ.get('XLA_FLAGS', '(unset)')}",

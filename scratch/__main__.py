@@ -4,6 +4,7 @@
     python -m scratch ledger --in 784 --hidden 128,64 --out 10 --batch 32   (whole MLP)
     python -m scratch explore learning-rate [--curvature 10 --steps 40]
     python -m scratch train [--dataset digits --hidden 128 --optimizer adam ...]
+    python -m scratch diagnose [the same options as train] [--json PATH]
 """
 
 import argparse
@@ -61,6 +62,8 @@ def build_parser():
 
     from scratch.run import add_training_options
     add_training_options(commands.add_parser("train", help="train the MLP with NumPy alone"))
+    add_training_options(commands.add_parser(
+        "diagnose", help="why does it not train? checks of the data, loss, gradients, updates"))
     return parser
 
 
@@ -89,6 +92,8 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.command == "train":
         return train_command(args)
+    if args.command == "diagnose":
+        return diagnose_command(args)
     if args.command == "explore":
         from scratch.explore import format_study, learning_rate_study
         print(format_study(learning_rate_study(curvatures=(args.curvature, 1.0), steps=args.steps)))
@@ -135,6 +140,22 @@ def train_command(args):
                                "test_accuracy": test_accuracy, "final_loss": result.history.step_loss[-1],
                                "ms_per_step": ms})
     return 0
+
+
+def diagnose_command(args):
+    from scratch.diagnose import diagnose, format_report
+    from scratch.losses import MSE, SoftmaxCrossEntropy
+    from scratch.run import build_optimizer, describe, prepare, write_json
+    run = prepare(args)
+    print(describe(args, run))
+    loss = SoftmaxCrossEntropy() if run.dataset.task == "classification" else MSE()
+    report = diagnose(run.mlp, run.params, build_optimizer(run, "scratch"), loss, run.splits,
+                      task=run.dataset.task, seed=args.seed)
+    print(format_report(report))
+    if args.json:
+        write_json(args.json, {"failed": report.failed,
+                               "findings": [f._asdict() for f in report.findings]})
+    return 1 if report.failed else 0
 
 
 def print_model_ledger(args, rng):

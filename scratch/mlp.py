@@ -36,6 +36,8 @@ ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh"
 class MLPCache(NamedTuple):
     caches: list  # one per layer, in forward order
     masks: dict   # layer index -> keep-mask used by that Dropout (empty in eval mode)
+    out_shape: tuple  # the output's shape and dtype, which dY must have
+    out_dtype: np.dtype
 
 
 class MLP(Layer):
@@ -57,9 +59,27 @@ class MLP(Layer):
                 if self.dropout:
                     self.layers.append(Dropout(self.dropout))
 
+        self._finish(f"MLP({self.sizes}, activation={self.activation!r}, dropout={self.dropout})")
+
+    @classmethod
+    def from_layers(cls, layers):
+        """An MLP over a list of layers you build yourself, your own components included
+        (anything with forward/backward following the protocol). Its Linear layers give
+        it its sizes and parameters."""
+        linears = [layer for layer in layers if isinstance(layer, Linear)]
+        if not linears:
+            raise ValueError("MLP.from_layers expects at least one Linear layer; got none")
+        mlp = cls.__new__(cls)
+        mlp.sizes = [linears[0].d_in] + [layer.d_out for layer in linears]
+        mlp.activation, mlp.dropout, mlp.init_scheme = "custom", 0.0, linears[0].init_scheme
+        mlp.layers = list(layers)
+        mlp._finish(f"MLP.from_layers({mlp.layers!r})")
+        return mlp
+
+    def _finish(self, description):
         # the configuration is fixed, so its description (used in every error message)
         # is made once, not on every forward pass
-        self._description = f"MLP({self.sizes}, activation={self.activation!r}, dropout={self.dropout})"
+        self._description = description
         self._param_keys = {f"{i}.{k}" for i, layer in enumerate(self.layers)
                             if isinstance(layer, Linear) for k in ("W", "b")}
 
@@ -111,17 +131,15 @@ class MLP(Layer):
             elif isinstance(layer, ReLU):
                 # A is the Linear's fresh output, needed by nobody else: overwrite it
                 A, cache = layer._forward({}, A, inplace=True)
-            else:
-                A, cache = layer._forward({}, A)
+            else:  # a user's own layer may have only the public, checked forward
+                A, cache = getattr(layer, "_forward", layer.forward)({}, A)
             caches.append(cache)
-        return A, MLPCache(caches, used_masks)
+        return A, MLPCache(caches, used_masks, A.shape, A.dtype)
 
     def backward(self, cache, dY, input_grad=True):
         """(dX, grads). input_grad=False skips the first layer's dX (a whole matmul
         with the widest weight): training never needs the data's gradient."""
-        last = cache.caches[-1]
-        check_upstream(f"{self!r}.backward", "dY", dY, (last.X.shape[0], self.sizes[-1]),
-                       last.X.dtype)
+        check_upstream(f"{self!r}.backward", "dY", dY, cache.out_shape, cache.out_dtype)
         grads = {}
         dA = dY
         for index in reversed(range(len(self.layers))):
@@ -134,7 +152,7 @@ class MLP(Layer):
             elif isinstance(layer, ReLU) and dA is not dY:
                 dA, _ = layer._backward(cache.caches[index], dA, inplace=True)  # ours: reuse
             else:
-                dA, _ = layer._backward(cache.caches[index], dA)
+                dA, _ = getattr(layer, "_backward", layer.backward)(cache.caches[index], dA)
         return dA, grads
 
     def _check_params(self, params):

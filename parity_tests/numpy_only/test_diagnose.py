@@ -1,0 +1,166 @@
+"""Fault injection: each fault must make the report FAIL in its own category, and in no
+other; the healthy default run on digits must not FAIL anywhere."""
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scratch.activations import Sigmoid, Tanh
+from scratch.diagnose import check_component, diagnose, format_report
+from scratch.linear import Linear
+from scratch.losses import MSE, SoftmaxCrossEntropy
+from scratch.mlp import MLP
+from scratch.optimizers import SGD, Adam
+from scratch.run import add_training_options, build_optimizer, prepare
+from scratch.softmax import Softmax
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class SignErrorTanh(Tanh):
+    """A user's tanh whose backward has the wrong sign."""
+
+    def _backward(self, cache, dY):
+        return -dY * (1 - cache.Y * cache.Y), {}
+
+
+class DroppedTermSigmoid(Sigmoid):
+    """A user's sigmoid whose backward forgets the (1 - y) factor."""
+
+    def _backward(self, cache, dY):
+        return dY * cache.Y, {}
+
+
+def healthy():
+    """The default run of `python -m scratch train` (digits, 64-256-128-10, Adam 1e-3)."""
+    args = add_training_options(argparse.ArgumentParser()).parse_args([])
+    run = prepare(args)
+    return {"model": run.mlp, "params": run.params, "optimizer": build_optimizer(run, "scratch"),
+            "loss": SoftmaxCrossEntropy(), "splits": run.splits}
+
+
+def shuffled_labels(setup):
+    rng = np.random.default_rng(1)
+    s = setup["splits"]
+    setup["splits"] = s._replace(train=s.train._replace(y=rng.permutation(s.train.y)),
+                                 validation=s.validation._replace(y=rng.permutation(s.validation.y)))
+
+
+def one_feature_scaled(setup):
+    s = setup["splits"]
+    scale = np.ones(s.train.X.shape[1])
+    scale[20] = 1e4
+    setup["splits"] = type(s)(*(part._replace(X=part.X * scale) for part in s))
+
+
+def probabilities_as_logits(setup):
+    rng = np.random.default_rng(0)
+    model = MLP.from_layers([Linear(64, 128), Tanh(), Linear(128, 10), Softmax()])
+    setup["model"], setup["params"] = model, model.init(rng)
+
+
+def mse_on_class_indices(setup):
+    model = MLP([64, 128, 1])
+    setup["model"], setup["params"] = model, model.init(np.random.default_rng(0))
+    setup["loss"] = MSE()
+
+
+def sign_error_in_backward(setup):
+    model = MLP.from_layers([Linear(64, 128, init="xavier"), SignErrorTanh(), Linear(128, 10)])
+    setup["model"], setup["params"] = model, model.init(np.random.default_rng(0))
+
+
+def dropped_term_in_backward(setup):
+    model = MLP.from_layers([Linear(64, 128, init="xavier"), DroppedTermSigmoid(), Linear(128, 10)])
+    setup["model"], setup["params"] = model, model.init(np.random.default_rng(0))
+
+
+def learning_rate_ten_times_too_large(setup):
+    # 10x the default SGD rate (0.1, healthy: see below). Adam is no good example here:
+    # at 10x its default (1e-2) it still trains digits well, faster than at 1e-3
+    setup["optimizer"] = SGD(lr=1.0)
+
+
+def learning_rate_far_too_small(setup):
+    setup["optimizer"] = Adam(lr=1e-9)
+
+
+def all_zero_initialisation(setup):
+    setup["params"] = {k: np.zeros_like(v) for k, v in setup["params"].items()}
+
+
+def dead_relus_from_negative_bias(setup):
+    setup["params"] = dict(setup["params"], **{"0.b": setup["params"]["0.b"] - 10})
+
+
+FAULTS = [
+    (shuffled_labels, "data"),
+    (one_feature_scaled, "data"),
+    (probabilities_as_logits, "loss"),
+    (mse_on_class_indices, "loss"),
+    (sign_error_in_backward, "gradients"),
+    (dropped_term_in_backward, "gradients"),
+    (all_zero_initialisation, "gradients"),
+    (dead_relus_from_negative_bias, "gradients"),
+    (learning_rate_ten_times_too_large, "updates"),
+    (learning_rate_far_too_small, "updates"),
+]
+
+
+def run(setup):
+    return diagnose(setup["model"], setup["params"], setup["optimizer"], setup["loss"],
+                    setup["splits"])
+
+
+def test_healthy_default_run_has_no_fail():
+    report = run(healthy())
+    assert report.failed == [], format_report(report)
+
+
+def test_healthy_sgd_at_its_default_rate_has_no_fail():
+    setup = healthy()
+    setup["optimizer"] = SGD(lr=0.1)
+    report = run(setup)
+    assert report.failed == [], format_report(report)
+
+
+def test_exploding_then_dead_run_is_a_learning_rate_problem():
+    # SGD at 3.0: the loss spikes to ~30 and collapses to ln 10 with every ReLU dead
+    setup = healthy()
+    setup["optimizer"] = SGD(lr=3.0)
+    report = run(setup)
+    assert report.failed == ["updates"], format_report(report)
+    trend = next(f for f in report.findings if f.check.startswith("loss over the first"))
+    assert trend.status == "FAIL" and "too large" in trend.advice
+
+
+@pytest.mark.parametrize("fault, category", FAULTS, ids=[f.__name__ for f, _ in FAULTS])
+def test_fault_is_flagged_in_its_category_only(fault, category):
+    setup = healthy()
+    fault(setup)
+    report = run(setup)
+    assert report.failed == [category], format_report(report)
+
+
+def test_check_component_catches_a_wrong_backward():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((4, 3))
+    good = check_component(Tanh(), {}, X)
+    bad = check_component(SignErrorTanh(), {}, X)
+    assert [f.status for f in good] == ["PASS"]
+    assert [f.status for f in bad] == ["FAIL"] and "gradient of X" in bad[0].value
+
+
+def test_cli_writes_json_and_exits_zero_when_healthy(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "scratch", "diagnose", "--dataset", "iris",
+                             "--hidden", "32", "--json", str(tmp_path / "d.json")], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600)
+    payload = json.loads((tmp_path / "d.json").read_text())
+    assert result.returncode == (1 if payload["failed"] else 0), result.stdout + result.stderr
+    assert {f["category"] for f in payload["findings"]} == {"data", "loss", "gradients", "updates"}
+    assert "VERDICT" in result.stdout
