@@ -14,6 +14,7 @@ import numpy as np
 
 from scratch import GELU, Dropout, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from scratch.ledger import format_ledger, layer_ledger, model_ledger
+from scratch.run import add_training_options, hidden_sizes, positive_float, positive_int
 
 # name -> how to build the layer from (d_in, d_out); elementwise layers ignore d_out
 LAYERS = {
@@ -27,16 +28,6 @@ LAYERS = {
     "log_softmax": lambda d_in, d_out: LogSoftmax(),
     "dropout": lambda d_in, d_out: Dropout(0.5),
 }
-
-
-def positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {value}")
-    return value
 
 
 def build_parser():
@@ -60,32 +51,10 @@ def build_parser():
                          help="largest curvature L of the quadratic (the other is 1)")
     explore.add_argument("--steps", type=positive_int, default=40)
 
-    from scratch.run import add_training_options
     add_training_options(commands.add_parser("train", help="train the MLP with NumPy alone"))
     add_training_options(commands.add_parser(
         "diagnose", help="why does it not train? checks of the data, loss, gradients, updates"))
     return parser
-
-
-def hidden_sizes(text):
-    try:
-        sizes = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated positive integers such as 128,64; got {text!r}") from None
-    if any(size <= 0 for size in sizes):
-        raise argparse.ArgumentTypeError(f"expected positive widths; got {text!r}")
-    return sizes
-
-
-def positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number; got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive finite number; got {text}")
-    return value
 
 
 def main(argv=None):

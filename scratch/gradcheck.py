@@ -29,14 +29,21 @@ class GradientCheckError(AssertionError):
     pass
 
 
-def numerical_gradient(f, x, eps=1e-6):
+def numerical_gradient(f, x, eps=1e-6, indices=None, one_sided=False):
     """Central-difference gradient of scalar f() with respect to array x, perturbed in place
-    and restored exactly (so f must read x each time it is called)."""
+    and restored exactly (so f must read x each time it is called). `indices`, a list of
+    index tuples, limits the work to those entries (the others stay 0).
+
+    one_sided=True also returns the forward and backward differences (f(x+e) - f(x)) / e
+    and (f(x) - f(x-e)) / e: where they disagree, x sits on a kink (a ReLU at exactly 0,
+    say) and the central difference averages two different one-sided slopes."""
     if x.dtype != np.float64:
         raise TypeError(f"numerical_gradient expects x in float64 (float32 rounding swamps the "
                         f"difference); got {x.dtype}")
     grad = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
+    forward, backward = np.zeros_like(x), np.zeros_like(x)
+    f_here = f() if one_sided else None
+    for index in (np.ndindex(x.shape) if indices is None else indices):
         original = x[index]
         x[index] = original + eps
         f_plus = f()
@@ -44,7 +51,10 @@ def numerical_gradient(f, x, eps=1e-6):
         f_minus = f()
         x[index] = original
         grad[index] = (f_plus - f_minus) / (2 * eps)
-    return grad
+        if one_sided:
+            forward[index] = (f_plus - f_here) / eps
+            backward[index] = (f_here - f_minus) / eps
+    return (grad, forward, backward) if one_sided else grad
 
 
 def noise_floor(magnitude, eps, tolerance):

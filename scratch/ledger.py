@@ -22,9 +22,17 @@ class LedgerRow(NamedTuple):
     shares_memory: bool = False  # True when the array is a view of a row listed earlier
 
 
-def _row(name, role, array, earlier):
-    shared = any(np.shares_memory(array, other) for other in earlier)
-    return LedgerRow(name, role, tuple(array.shape), str(array.dtype), int(array.nbytes), shared)
+class _Rows:
+    """Ledger rows in order; a row that shares memory with an earlier one is marked."""
+
+    def __init__(self):
+        self.rows, self.arrays = [], []
+
+    def add(self, name, role, array):
+        shared = any(np.shares_memory(array, other) for other in self.arrays)
+        self.rows.append(LedgerRow(name, role, tuple(array.shape), str(array.dtype),
+                                   int(array.nbytes), shared))
+        self.arrays.append(array)
 
 
 def layer_ledger(layer, params, X, rng=None, forward_kwargs=None):
@@ -34,12 +42,8 @@ def layer_ledger(layer, params, X, rng=None, forward_kwargs=None):
     dY = rng.standard_normal(Y.shape).astype(Y.dtype)
     dX, grads = layer.backward(cache, dY)
 
-    rows, seen = [], []
-
-    def add(name, role, array):
-        rows.append(_row(name, role, array, seen))
-        seen.append(array)
-
+    rows = _Rows()
+    add = rows.add
     add("X", "input", X)
     for key, value in params.items():
         add(key, "parameter", value)
@@ -51,7 +55,7 @@ def layer_ledger(layer, params, X, rng=None, forward_kwargs=None):
     add("dX", "gradient", dX)
     for key, value in grads.items():
         add(f"d{key}", "gradient", value)
-    return rows
+    return rows.rows
 
 
 def format_ledger(rows, title=""):
@@ -78,12 +82,8 @@ def model_ledger(mlp, params, X, y, loss, optimizer=None, rng=None):
     each layer caches for backward), loss, backward (per layer input gradient and the
     parameter gradients) and, given an optimizer, its state after one update."""
     rng = rng if rng is not None else np.random.default_rng(0)
-    rows, seen = [], []
-
-    def add(name, role, array):
-        rows.append(_row(name, role, array, seen))
-        seen.append(array)
-
+    rows = _Rows()
+    add = rows.add
     add("X", "input", X)
     for key, value in params.items():
         add(key, "parameter", value)
@@ -107,4 +107,4 @@ def model_ledger(mlp, params, X, y, loss, optimizer=None, rng=None):
             if isinstance(buffers, dict):
                 for key, value in buffers.items():
                     add(f"{slot}[{key}]", "optimizer", value)
-    return rows
+    return rows.rows

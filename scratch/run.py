@@ -28,7 +28,7 @@ DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "nesterov": 0.01, "rmsprop": 1e-3, "
               "adamw": 1e-3}
 
 
-def _positive_int(text):
+def positive_int(text):
     try:
         value = int(text)
     except ValueError:
@@ -38,7 +38,7 @@ def _positive_int(text):
     return value
 
 
-def _non_negative_float(text):
+def non_negative_float(text):
     try:
         value = float(text)
     except ValueError:
@@ -48,21 +48,21 @@ def _non_negative_float(text):
     return value
 
 
-def _positive_float(text):
-    value = _non_negative_float(text)
+def positive_float(text):
+    value = non_negative_float(text)
     if value == 0:
         raise argparse.ArgumentTypeError(f"expected a number > 0; got {text}")
     return value
 
 
-def _probability(text):
-    value = _non_negative_float(text)
+def probability(text):
+    value = non_negative_float(text)
     if value >= 1:
         raise argparse.ArgumentTypeError(f"expected a probability in [0, 1); got {text}")
     return value
 
 
-def _hidden(text):
+def hidden_sizes(text):
     try:
         sizes = [int(part) for part in text.split(",")]
     except ValueError:
@@ -80,17 +80,17 @@ def add_training_options(parser):
     parser.add_argument("--scale", choices=["standard", "minmax"], default="minmax",
                         help="feature scaling, fitted on the training split only")
     # defaults chosen on validation accuracy, averaged over split seeds 0-4, on digits
-    parser.add_argument("--hidden", type=_hidden, default=[256, 128], help="hidden widths, e.g. 128,64")
+    parser.add_argument("--hidden", type=hidden_sizes, default=[256, 128], help="hidden widths, e.g. 128,64")
     parser.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
-    parser.add_argument("--dropout", type=_probability, default=0.2)
+    parser.add_argument("--dropout", type=probability, default=0.2)
     parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam")
-    parser.add_argument("--lr", type=_positive_float, default=None,
+    parser.add_argument("--lr", type=positive_float, default=None,
                         help="learning rate (default depends on the optimizer)")
-    parser.add_argument("--weight-decay", type=_non_negative_float, default=0.0,
+    parser.add_argument("--weight-decay", type=non_negative_float, default=0.0,
                         help="L2 (decoupled for adamw); biases are not decayed")
-    parser.add_argument("--epochs", type=_positive_int, default=40)
-    parser.add_argument("--batch-size", type=_positive_int, default=32)
-    parser.add_argument("--patience", type=_positive_int, default=None,
+    parser.add_argument("--epochs", type=positive_int, default=40)
+    parser.add_argument("--batch-size", type=positive_int, default=32)
+    parser.add_argument("--patience", type=positive_int, default=None,
                         help="stop after this many epochs without a better validation loss")
     parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     parser.add_argument("--seed", type=int, default=0)

@@ -164,3 +164,15 @@ def test_cli_writes_json_and_exits_zero_when_healthy(tmp_path):
     assert result.returncode == (1 if payload["failed"] else 0), result.stdout + result.stderr
     assert {f["category"] for f in payload["findings"]} == {"data", "loss", "gradients", "updates"}
     assert "VERDICT" in result.stdout
+
+
+def test_entries_on_a_relu_kink_are_not_blamed_on_backward():
+    # all ReLUs dead: the next layer's pre-activation is exactly its (zero) bias, on the
+    # kink, where the central difference averages two slopes; backward is not wrong there
+    setup = healthy()
+    dead_relus_from_negative_bias(setup)
+    report = run(setup)
+    fd = next(f for f in report.findings if f.check.startswith("finite differences"))
+    assert fd.status == "PASS" and "on a kink left out" in fd.value
+    dead = next(f for f in report.findings if f.check.startswith("dead ReLUs"))
+    assert dead.status == "FAIL"
