@@ -38,7 +38,8 @@ class Backend:
 
         def evaluate(p, X, y):
             loss, out = loss_of(p, X, y, {}, False)
-            return loss, jnp.mean(jnp.argmax(out, axis=1) == y)
+            # the mean of a bool array is float32 even under x64: cast to the logits' dtype
+            return loss, jnp.mean((jnp.argmax(out, axis=1) == y).astype(out.dtype))
 
         self._step = jax.jit(step)
         self._evaluate = jax.jit(evaluate)
