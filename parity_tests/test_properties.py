@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parity_tests.checks import assert_same
 from parity_tests.registry import RECORDS, Record
 from parity_tests.test_parity import BACKENDS, autodiff, run_layer_parity, run_loss_parity
 from reference.torch._autodiff import layer_vjp as torch_layer_vjp

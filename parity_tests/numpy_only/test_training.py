@@ -10,7 +10,7 @@ import pytest
 
 from scratch import datasets
 from scratch.mlp import MLP
-from scratch.optimizers import SGD, Adam
+from scratch.optimizers import Adam
 from scratch.perceptron import Perceptron, mistake_bound
 from scratch.splits import Standardizer, split
 from scratch.train import Backend, plan_for, train
