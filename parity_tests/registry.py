@@ -12,7 +12,11 @@ Tolerances, and why:
       a matmul over D ~ 10 terms, exp/erf/tanh implementations that differ by 1-2 ulp
       between NumPy, ATen and XLA, and a backward that chains 2-3 such ops compound to a
       few 1e-7 relative; 1e-5 / 1e-4 leave ~20x headroom while a 1.001 slip (1e-3) is
-      still caught. atol covers entries that cancel to ~0, where relative error is noise.
+      still caught. atol covers entries that cancel to ~0, where relative error is noise:
+      in float32 it is max(1e-6, 1e-5 x the array's largest entry), because the rounding
+      of a sum is relative to the terms summed, not to the result. A composed MLP's
+      gradient entries that cancel to ~1e-2 of the largest carry up to 1.4e-6 absolute
+      (measured), which a fixed atol of 1e-6 would pass only through rtol's help.
 """
 
 from dataclasses import dataclass, field
@@ -27,6 +31,8 @@ class Tolerance:
     rtol: float
     atol: float
 
+
+FLOAT32_ATOL_OF_SCALE = 1e-5  # see the float32 note above
 
 TOLERANCES = {
     "float64": {"forward": Tolerance(1e-10, 1e-12), "gradient": Tolerance(1e-10, 1e-12)},
