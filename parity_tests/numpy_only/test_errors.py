@@ -18,41 +18,26 @@ def linear():
     return layer, layer.init(np.random.default_rng(0))
 
 
-def test_linear_wrong_width(linear):
+# one case per mistake in X: (what is wrong, the X given, exception, message it must contain)
+BAD_X = [
+    ("wrong_width", np.zeros((32, 785)), ValueError,
+     "Linear(784, 128, init='he') expects X of shape (N, 784); got (32, 785)"),
+    ("wrong_rank", np.zeros(784), ValueError, "expects X of shape (N, 784); got (784,)"),
+    ("empty_batch", np.zeros((0, 784)), ValueError, "non-empty batch in X; got shape (0, 784)"),
+    ("integer_input", np.zeros((2, 784), dtype=np.int64), TypeError,
+     "expects X with dtype float32 or float64; got int64"),
+    ("list_input", [[0.0] * 784], TypeError, "expects X as a numpy array; got list"),
+    ("mixed_dtypes", np.zeros((2, 784), dtype=np.float32), TypeError,
+     "expects X with the parameters' dtype float64; got float32"),
+]
+
+
+@pytest.mark.parametrize("X, error, message", [case[1:] for case in BAD_X],
+                         ids=[case[0] for case in BAD_X])
+def test_linear_rejects_bad_X(linear, X, error, message):
     layer, params = linear
-    with pytest.raises(ValueError, match=re.escape(
-            "Linear(784, 128, init='he') expects X of shape (N, 784); got (32, 785)")):
-        layer.forward(params, np.zeros((32, 785)))
-
-
-def test_linear_wrong_rank(linear):
-    layer, params = linear
-    with pytest.raises(ValueError, match=re.escape("expects X of shape (N, 784); got (784,)")):
-        layer.forward(params, np.zeros(784))
-
-
-def test_linear_empty_batch(linear):
-    layer, params = linear
-    with pytest.raises(ValueError, match=re.escape("non-empty batch in X; got shape (0, 784)")):
-        layer.forward(params, np.zeros((0, 784)))
-
-
-def test_linear_integer_input(linear):
-    layer, params = linear
-    with pytest.raises(TypeError, match="expects X with dtype float32 or float64; got int64"):
-        layer.forward(params, np.zeros((2, 784), dtype=np.int64))
-
-
-def test_linear_list_input(linear):
-    layer, params = linear
-    with pytest.raises(TypeError, match="expects X as a numpy array; got list"):
-        layer.forward(params, [[0.0] * 784])
-
-
-def test_linear_mixed_dtypes(linear):
-    layer, params = linear
-    with pytest.raises(TypeError, match="expects X with the parameters' dtype float64; got float32"):
-        layer.forward(params, np.zeros((2, 784), dtype=np.float32))
+    with pytest.raises(error, match=re.escape(message)):
+        layer.forward(params, X)
 
 
 def test_linear_wrong_parameter_shape(linear):
