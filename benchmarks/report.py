@@ -2,8 +2,9 @@
 pytest-benchmark JSON file written by the suites in this folder.
 
 Per kind (matmul, linear, train_step): median time per backend, GFLOP/s, and the ratios
-numpy/torch and numpy/jax (below 1: numpy is faster). Then the machine: CPU, cores,
-the BLAS library and the kernel it chose, thread counts, and the OpenBLAS variables.
+numpy/torch and numpy/jax (below 1: numpy is faster). Then the training-step targets,
+each met or not in this run, and the machine: CPU, cores, the BLAS library and the
+kernel it chose, thread counts, and the OpenBLAS variables.
 """
 
 import argparse
@@ -61,6 +62,30 @@ def tables(rows):
             out.append("| " + " | ".join(cells) + " |")
         out.append("")
     return "\n".join(out)
+
+
+# The scratch training step's targets (issue 5), as ratios of medians from one run:
+# (what, size, the other backend, the ratio numpy/other must be below or at most this)
+TARGETS = ([("faster than torch eager", size, "torch", "<", 1.0)
+            for size in ("tiny", "small", "mnist", "large")]
+           + [("faster than jax.jit", size, "jax", "<", 1.0) for size in ("tiny", "small")]
+           + [("within 1.15x of jax.jit", size, "jax", "<=", 1.15) for size in ("mnist", "large")])
+
+
+def targets(rows):
+    """A table of the training-step targets: the ratio in this run and whether it meets
+    the target ("no data" when a backend's result is missing from the file)."""
+    out = ["### train_step targets (float32, this run)", "",
+           "| target | size | numpy/other | met |", "|---|---|---|---|"]
+    for what, size, other, relation, bound in TARGETS:
+        per = rows.get(("train_step", size, "float32"), {})
+        if "numpy" in per and other in per:
+            ratio = per["numpy"][0] / per[other][0]
+            met = ratio < bound if relation == "<" else ratio <= bound
+            out.append(f"| {what} | {size} | {ratio:.3f} | {'yes' if met else 'NO'} |")
+        else:
+            out.append(f"| {what} | {size} | - | no data |")
+    return "\n".join(out) + "\n"
 
 
 def machine(data):
@@ -125,6 +150,7 @@ def main(argv=None):
         print(f"{args.results} holds no benchmarks from this suite", file=sys.stderr)
         return 1
     print(tables(rows))
+    print(targets(rows))
     print(machine(data))
     if args.plot:
         plot(rows, args.plot)
