@@ -1,14 +1,20 @@
-"""`python -m benchmarks.report RESULTS.json [--plot PNG]`: tables and a plot from a
-pytest-benchmark JSON file written by the suites in this folder.
+"""`python -m benchmarks.report RESULTS.json [MORE.json ...] [--plot PNG]`: tables and a
+plot from pytest-benchmark JSON files written by the suites in this folder.
 
 Per kind (matmul, linear, train_step): median time per backend, GFLOP/s, and the ratios
 numpy/torch and numpy/jax (below 1: numpy is faster). Then the training-step targets,
 each met or not in this run, and the machine: CPU, cores, the BLAS library and the
-kernel it chose, thread counts, and the OpenBLAS variables.
+kernel it chose, thread counts, and the OpenBLAS variables. All of that is from the
+first file.
+
+Given more files (further runs of the same suites), the report adds each target's ratio
+in every run and how many runs met it. One run decides a target only when the two
+backends are far apart: at parity, run-to-run drift of a few percent flips "faster".
 """
 
 import argparse
 import json
+import statistics
 import sys
 from collections import defaultdict
 
@@ -16,11 +22,21 @@ BACKENDS = ("numpy", "torch", "jax")
 
 
 def load(path):
+    """(the file's JSON, rows); benchmarks without this suite's extra_info are skipped.
+    OSError if the file cannot be read, ValueError if it is not pytest-benchmark JSON."""
     with open(path) as f:
-        data = json.load(f)
+        try:
+            data = json.load(f)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path} is not JSON ({error})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
+        raise ValueError(f"{path} is not a pytest-benchmark results file "
+                         f"(no 'benchmarks' list; write one with --benchmark-json)")
     rows = defaultdict(dict)  # (kind, size, dtype) -> backend -> (median seconds, flops)
     for bench in data["benchmarks"]:
-        info = bench["extra_info"]
+        info = bench.get("extra_info", {})
+        if not {"kind", "backend", "size", "dtype", "flops"} <= info.keys():
+            continue  # another suite's benchmark
         key = (info["kind"], info["size"], info["dtype"])
         rows[key][info["backend"]] = (bench["stats"]["median"], info["flops"])
     return data, rows
@@ -72,27 +88,61 @@ TARGETS = ([("faster than torch eager", size, "torch", "<", 1.0)
            + [("within 1.15x of jax.jit", size, "jax", "<=", 1.15) for size in ("mnist", "large")])
 
 
+def train_step_ratio(rows, size, other):
+    """numpy's median training-step time over `other`'s, or None without both."""
+    per = rows.get(("train_step", size, "float32"), {})
+    return per["numpy"][0] / per[other][0] if "numpy" in per and other in per else None
+
+
+def meets(ratio, relation, bound):
+    return ratio < bound if relation == "<" else ratio <= bound
+
+
 def targets(rows):
     """A table of the training-step targets: the ratio in this run and whether it meets
     the target ("no data" when a backend's result is missing from the file)."""
     out = ["### train_step targets (float32, this run)", "",
            "| target | size | numpy/other | met |", "|---|---|---|---|"]
     for what, size, other, relation, bound in TARGETS:
-        per = rows.get(("train_step", size, "float32"), {})
-        if "numpy" in per and other in per:
-            ratio = per["numpy"][0] / per[other][0]
-            met = ratio < bound if relation == "<" else ratio <= bound
-            out.append(f"| {what} | {size} | {ratio:.3f} | {'yes' if met else 'NO'} |")
-        else:
+        ratio = train_step_ratio(rows, size, other)
+        if ratio is None:
             out.append(f"| {what} | {size} | - | no data |")
+        else:
+            met = "yes" if meets(ratio, relation, bound) else "NO"
+            out.append(f"| {what} | {size} | {ratio:.3f} | {met} |")
     return "\n".join(out) + "\n"
+
+
+def targets_over_runs(runs):
+    """The training-step targets judged in each of several runs (a list of `rows` from
+    load): the ratio per run in file order, their median, and in how many runs the
+    target was met. A run without both backends' results counts as no data."""
+    out = [f"### train_step targets over {len(runs)} runs (float32)", "",
+           "| target | size | numpy/other per run | median | met in |", "|---|---|---|---|---|"]
+    for what, size, other, relation, bound in TARGETS:
+        ratios = [train_step_ratio(rows, size, other) for rows in runs]  # None: no data
+        present = [r for r in ratios if r is not None]
+        if not present:
+            out.append(f"| {what} | {size} | - | - | no data |")
+            continue
+        met = sum(meets(r, relation, bound) for r in present)
+        listed = ", ".join("-" if r is None else f"{r:.3f}" for r in ratios)
+        out.append(f"| {what} | {size} | {listed} | {statistics.median(present):.3f} | "
+                   f"{met} of {len(present)} |")
+    return "\n".join(out) + "\n"
+
+
+def cpu_model(data):
+    info = data.get("machine_info", {})  # ours (conftest), else pytest-benchmark's own
+    return info.get("tiny_mlp", {}).get("cpu_model",
+                                        info.get("cpu", {}).get("brand_raw", "?"))
 
 
 def machine(data):
     info = data.get("machine_info", {})
     ours = info.get("tiny_mlp", {})
     lines = ["### machine", ""]
-    lines.append(f"- CPU: {ours.get('cpu_model', info.get('cpu', {}).get('brand_raw', '?'))}, "
+    lines.append(f"- CPU: {cpu_model(data)}, "
                  f"{ours.get('cores', '?')} cores; Python {info.get('python_version', '?')}")
     lines.append(f"- numpy {ours.get('numpy', '?')}, torch {ours.get('torch', '?')}, "
                  f"jax {ours.get('jax', '?')} ({ours.get('jax_backend', '?')})")
@@ -142,15 +192,34 @@ def plot(rows, path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.report", description=__doc__)
-    parser.add_argument("results", help="pytest-benchmark JSON (--benchmark-json)")
-    parser.add_argument("--plot", default=None, help="write a PNG plot here")
+    parser.add_argument("results", nargs="+",
+                        help="pytest-benchmark JSON (--benchmark-json); more than one file: "
+                             "the targets are also judged in every run")
+    parser.add_argument("--plot", default=None, help="write a PNG plot here (first file)")
     args = parser.parse_args(argv)
-    data, rows = load(args.results)
-    if not rows:
-        print(f"{args.results} holds no benchmarks from this suite", file=sys.stderr)
+    try:
+        loaded = [load(path) for path in args.results]
+    except (OSError, ValueError) as error:
+        print(f"python -m benchmarks.report: {error}", file=sys.stderr)
         return 1
+    empty = [path for path, (_, rows) in zip(args.results, loaded) if not rows]
+    if empty:
+        print(f"no benchmarks from this suite in {', '.join(empty)}", file=sys.stderr)
+        return 1
+    data, rows = loaded[0]
     print(tables(rows))
     print(targets(rows))
+    if len(loaded) > 1:
+        print(targets_over_runs([rows for _, rows in loaded]))
+        print("runs, in order: " + "; ".join(f"{path} ({run.get('datetime', '?')})"
+                                             for path, (run, _) in zip(args.results, loaded)))
+        stamps = [run.get("datetime") for run, _ in loaded]
+        if len(set(stamps)) < len(stamps):  # counted twice, it would count as two runs
+            print("warning: some of these files hold the same run (same datetime)")
+        cpus = {cpu_model(run) for run, _ in loaded}
+        if len(cpus) > 1:  # ratios from different machines are not one distribution
+            print(f"warning: these runs come from different CPUs: {sorted(cpus)}")
+        print()
     print(machine(data))
     if args.plot:
         plot(rows, args.plot)

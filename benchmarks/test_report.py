@@ -12,9 +12,10 @@ def bench(kind, backend, size, median, flops=2_000_000, dtype="float32"):
                            "flops": flops}}
 
 
-def results_file(tmp_path, benchmarks):
+def results_file(tmp_path, benchmarks, datetime="2026-11-26"):
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "results.json"
-    path.write_text(json.dumps({"benchmarks": benchmarks, "datetime": "2026-11-26",
+    path.write_text(json.dumps({"benchmarks": benchmarks, "datetime": datetime,
                                 "machine_info": {}}))
     return str(path)
 
@@ -67,4 +68,60 @@ def test_a_missing_backend_is_no_data_not_a_verdict(tmp_path):
 
 def test_a_file_without_these_benchmarks_is_an_error(tmp_path, capsys):
     assert report.main([results_file(tmp_path, [])]) == 1
-    assert "holds no benchmarks from this suite" in capsys.readouterr().err
+    assert "no benchmarks from this suite in" in capsys.readouterr().err
+
+
+def test_targets_over_runs_count_the_runs_that_meet_them(tmp_path):
+    # large, numpy/torch in three runs: 0.90 (met), 1.05 (missed), 0.98 (met); numpy/jax
+    # 1.10, 1.20, 1.15 against "within 1.15x": met, missed, met at the boundary
+    runs = []
+    for run, (numpy, torch, jax) in enumerate([(0.9, 1.0, 0.9 / 1.1), (1.05, 1.0, 1.05 / 1.2),
+                                               (0.98, 1.0, 0.98 / 1.15)]):
+        path = results_file(tmp_path / str(run), [
+            bench("train_step", "numpy", "large", numpy),
+            bench("train_step", "torch", "large", torch),
+            bench("train_step", "jax", "large", jax)])
+        runs.append(report.load(path)[1])
+    text = report.targets_over_runs(runs)
+    assert row(text, "faster than torch eager", "large")[2:] == [
+        "0.900, 1.050, 0.980", "0.980", "2 of 3"]
+    assert row(text, "within 1.15x of jax.jit", "large")[2:] == [
+        "1.100, 1.200, 1.150", "1.150", "2 of 3"]
+    # no run has tiny: no verdict, and a run missing from a list shows as "-"
+    assert row(text, "faster than torch eager", "tiny")[2:] == ["-", "-", "no data"]
+    runs[1] = {}
+    assert row(report.targets_over_runs(runs), "faster than torch eager", "large")[2:] == [
+        "0.900, -, 0.980", "0.940", "2 of 2"]
+
+
+def test_several_files_add_the_table_over_runs(tmp_path, capsys):
+    paths = [results_file(tmp_path / str(run), [bench("train_step", b, "small", t)
+                                               for b, t in zip(report.BACKENDS, times)],
+                          datetime=f"2026-11-26T2{run}:00")
+             for run, times in enumerate([(1.0, 2.0, 2.0), (1.0, 0.5, 2.0)])]
+    assert report.main(paths[:1]) == 0
+    assert "over" not in capsys.readouterr().out  # one run: no such table
+    assert report.main(paths) == 0
+    out = capsys.readouterr().out
+    this_run, over_runs = out.split("### train_step targets over 2 runs")
+    assert row(this_run, "faster than torch eager", "small")[2:] == ["0.500", "yes"]  # 1st file
+    assert row(over_runs, "faster than torch eager", "small")[2:] == [
+        "0.500, 2.000", "1.250", "1 of 2"]
+    assert f"runs, in order: {paths[0]} (2026-11-26T20:00); {paths[1]} (2026-11-26T21:00)" in out
+    assert "warning" not in out
+    # the same run given twice would count twice: the report says so
+    assert report.main([paths[0], paths[0]]) == 0
+    assert "warning: some of these files hold the same run" in capsys.readouterr().out
+
+
+def test_unreadable_or_foreign_files_are_named_in_the_error(tmp_path, capsys):
+    not_json = tmp_path / "notes.txt"
+    not_json.write_text("median 8.2 ms")
+    foreign = tmp_path / "foreign.json"
+    foreign.write_text('{"results": []}')
+    for path, expected in [(tmp_path / "missing.json", "No such file"),
+                           (not_json, "notes.txt is not JSON"),
+                           (foreign, "foreign.json is not a pytest-benchmark results file")]:
+        assert report.main([str(path)]) == 1
+        err = capsys.readouterr().err
+        assert expected in err and str(path.name) in err, err
