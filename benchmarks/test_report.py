@@ -12,11 +12,12 @@ def bench(kind, backend, size, median, flops=2_000_000, dtype="float32"):
                            "flops": flops}}
 
 
-def results_file(tmp_path, benchmarks, datetime="2026-11-26"):
+def results_file(tmp_path, benchmarks, datetime="2026-11-26", cpu=None):
     tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "results.json"
+    machine_info = {"tiny_mlp": {"cpu_model": cpu}} if cpu else {}
     path.write_text(json.dumps({"benchmarks": benchmarks, "datetime": datetime,
-                                "machine_info": {}}))
+                                "machine_info": machine_info}))
     return str(path)
 
 
@@ -112,6 +113,12 @@ def test_several_files_add_the_table_over_runs(tmp_path, capsys):
     # the same run given twice would count twice: the report says so
     assert report.main([paths[0], paths[0]]) == 0
     assert "warning: some of these files hold the same run" in capsys.readouterr().out
+    # ratios from two machines are not one distribution: the report says so
+    other_cpu = results_file(tmp_path / "other", [bench("train_step", "numpy", "small", 1.0)],
+                             datetime="2026-11-27", cpu="Another CPU")
+    assert report.main([paths[0], other_cpu]) == 0
+    assert "warning: these runs come from different CPUs: ['?', 'Another CPU']" in (
+        capsys.readouterr().out)
 
 
 def test_unreadable_or_foreign_files_are_named_in_the_error(tmp_path, capsys):
