@@ -57,7 +57,7 @@ def linear_case(backend, n, dtype):
     X, W, b, dY = matmul_inputs(n, dtype)
     flops = 6 * n ** 3
     if backend == "numpy":
-        from scratch.linear import Linear
+        from scratch.nn.linear import Linear
         layer, params = Linear(n, n), {"W": W, "b": b}
 
         def step():
@@ -111,7 +111,7 @@ def train_step_case(backend, size, dtype="float32"):
     initial parameters, through each backend's training Backend (the main job's code)."""
     from importlib import import_module
 
-    from scratch.mlp import MLP
+    from scratch.nn.mlp import MLP
     N, sizes = TRAIN_SIZES[size]
     rng = np.random.default_rng(1)
     mlp = MLP(sizes)
@@ -119,10 +119,10 @@ def train_step_case(backend, size, dtype="float32"):
     X = rng.standard_normal((N, sizes[0])).astype(dtype)
     y = rng.integers(0, sizes[-1], N)
     root = {"numpy": "scratch", "torch": "reference.torch", "jax": "reference.jax"}[backend]
-    optimizer = import_module(f"{root}.optimizers").SGD(lr=LEARNING_RATE, momentum=MOMENTUM)
+    optimizer = import_module(f"{root}.optim.optimizers").SGD(lr=LEARNING_RATE, momentum=MOMENTUM)
 
     def fresh():
-        return import_module(f"{root}.train").Backend(mlp, params, optimizer)
+        return import_module(f"{root}.training.train").Backend(mlp, params, optimizer)
 
     stepper = fresh()
     stepper.train_step(X, y, {})  # warm-up: jax compiles here, torch allocates

@@ -61,8 +61,13 @@ def find_sites(tree, function_names):
     return found
 
 
+def module_path(stem):
+    """scratch/nn/linear.py for the dotted stem "nn.linear"."""
+    return SCRATCH / f"{stem.replace('.', '/')}.py"
+
+
 def site_ids(stem, function_names):
-    tree = ast.parse((SCRATCH / f"{stem}.py").read_text())
+    tree = ast.parse(module_path(stem).read_text())
     ids = []
     for owner, function, holder, key in find_sites(tree, function_names):
         node = holder[key] if isinstance(key, int) else holder
@@ -80,7 +85,7 @@ def scaled(value):
 def load_mutant(stem, function_names, index, name=None):
     """The module scratch/<stem>.py with site number `index` scaled by 1.001; returns
     (module, the mutated line as source)."""
-    path = SCRATCH / f"{stem}.py"
+    path = module_path(stem)
     tree = ast.parse(path.read_text())
     _, _, holder, key = find_sites(tree, function_names)[index]
     def wrap(node):

@@ -1,7 +1,7 @@
 """One record per optimizer setting (and per schedule); they drive the trajectory tests.
 
-A record names the optimizer class (the same in scratch.optimizers,
-reference.torch.optimizers and reference.jax.optimizers) and its constructor arguments.
+A record names the optimizer class (the same in scratch.optim.optimizers,
+reference.torch.optim.optimizers and reference.jax.optim.optimizers) and its constructor arguments.
 Schedules are written `Sched("StepDecay", lr=...)` and resolved to each backend's own
 schedule class. Where a framework cannot express a setting, `unsupported` says so with the
 reason, and a test checks that the twin really refuses it: nothing is skipped silently.
@@ -19,7 +19,7 @@ Tolerances:
 from dataclasses import dataclass, field
 from importlib import import_module
 
-from scratch.optimizers import skip_vectors
+from scratch.optim.optimizers import skip_vectors
 
 MODULE_ROOTS = {"numpy": "scratch", "torch": "reference.torch", "jax": "reference.jax"}
 CLIP_EPS = {"torch": 1e-6, "jax": 0.0}
@@ -37,7 +37,7 @@ class Sched:
         return f"{self.cls}({', '.join(f'{k}={v}' for k, v in self.kwargs.items())})"
 
     def build(self, backend):
-        module = import_module(f"{MODULE_ROOTS[backend]}.schedules")
+        module = import_module(f"{MODULE_ROOTS[backend]}.optim.schedules")
         return getattr(module, self.cls)(**self.kwargs)
 
 
@@ -54,7 +54,7 @@ class OptimizerRecord:
                   for k, v in self.kwargs.items()}
         if "max_grad_norm" in kwargs:
             kwargs["clip_eps"] = CLIP_EPS[compared_with or backend]
-        module = import_module(f"{MODULE_ROOTS[backend]}.optimizers")
+        module = import_module(f"{MODULE_ROOTS[backend]}.optim.optimizers")
         return getattr(module, self.cls)(**kwargs)
 
 

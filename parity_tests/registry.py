@@ -99,34 +99,34 @@ def _class_labels(rng, shape, dtype):
 
 
 RECORDS = [
-    Record("linear", "linear", "Linear", "layer", {"d_in": 5, "d_out": 3},
+    Record("linear", "nn.linear", "Linear", "layer", {"d_in": 5, "d_out": 3},
            extreme_inputs=False),
-    Record("relu", "activations", "ReLU", "layer"),
-    Record("leaky_relu", "activations", "LeakyReLU", "layer", {"slope": 0.1}),
-    Record("sigmoid", "activations", "Sigmoid", "layer"),
-    Record("tanh", "activations", "Tanh", "layer"),
-    Record("gelu_exact", "activations", "GELU", "layer", {"approximate": "none"}),
-    Record("gelu_tanh", "activations", "GELU", "layer", {"approximate": "tanh"}),
-    Record("softmax", "softmax", "Softmax", "layer"),
-    Record("log_softmax", "softmax", "LogSoftmax", "layer"),
-    Record("mse", "losses", "MSE", "loss", make_target=_regression_target),
-    Record("bce_with_logits", "losses", "BCEWithLogits", "loss",
+    Record("relu", "nn.activations", "ReLU", "layer"),
+    Record("leaky_relu", "nn.activations", "LeakyReLU", "layer", {"slope": 0.1}),
+    Record("sigmoid", "nn.activations", "Sigmoid", "layer"),
+    Record("tanh", "nn.activations", "Tanh", "layer"),
+    Record("gelu_exact", "nn.activations", "GELU", "layer", {"approximate": "none"}),
+    Record("gelu_tanh", "nn.activations", "GELU", "layer", {"approximate": "tanh"}),
+    Record("softmax", "nn.softmax", "Softmax", "layer"),
+    Record("log_softmax", "nn.softmax", "LogSoftmax", "layer"),
+    Record("mse", "nn.losses", "MSE", "loss", make_target=_regression_target),
+    Record("bce_with_logits", "nn.losses", "BCEWithLogits", "loss",
            make_target=_probability_target),
-    Record("softmax_cross_entropy", "losses", "SoftmaxCrossEntropy", "loss",
+    Record("softmax_cross_entropy", "nn.losses", "SoftmaxCrossEntropy", "loss",
            make_target=_class_labels),
-    Record("softmax_cross_entropy_smoothed", "losses", "SoftmaxCrossEntropy", "loss",
+    Record("softmax_cross_entropy_smoothed", "nn.losses", "SoftmaxCrossEntropy", "loss",
            {"label_smoothing": 0.1}, make_target=_class_labels),
-    Record("dropout", "dropout", "Dropout", "dropout", {"p": 0.3}, extreme_inputs=False),
+    Record("dropout", "nn.dropout", "Dropout", "dropout", {"p": 0.3}, extreme_inputs=False),
     # the composition: eval mode here; dropout masks replayed in test_mlp.py
-    Record("mlp_tanh", "mlp", "MLP", "layer", {"sizes": [5, 7, 6, 3], "activation": "tanh"},
+    Record("mlp_tanh", "nn.mlp", "MLP", "layer", {"sizes": [5, 7, 6, 3], "activation": "tanh"},
            extreme_inputs=False),
-    Record("mlp_relu_dropout", "mlp", "MLP", "layer",
+    Record("mlp_relu_dropout", "nn.mlp", "MLP", "layer",
            {"sizes": [5, 8, 4], "activation": "relu", "dropout": 0.25}, extreme_inputs=False),
-    Record("mlp_gelu", "mlp", "MLP", "layer", {"sizes": [5, 6, 2], "activation": "gelu"},
+    Record("mlp_gelu", "nn.mlp", "MLP", "layer", {"sizes": [5, 6, 2], "activation": "gelu"},
            extreme_inputs=False),
 ]
 
 BY_NAME = {r.name: r for r in RECORDS}
 
 # components whose parity is a whole training trajectory (parity_tests/test_perceptron.py)
-LEARNER_RECORDS = [("perceptron", "Perceptron"), ("train", "Backend")]
+LEARNER_RECORDS = [("nn.perceptron", "Perceptron"), ("training.train", "Backend")]

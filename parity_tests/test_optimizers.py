@@ -108,10 +108,10 @@ def mlp_objective(dtype):
         if backend == "numpy":
             return numpy_grad
         from importlib import import_module
-        lin = import_module(f"reference.{backend}.linear").Linear(4, 8)
-        lin2 = import_module(f"reference.{backend}.linear").Linear(8, 3)
-        tanh = import_module(f"reference.{backend}.activations").Tanh()
-        ce = import_module(f"reference.{backend}.losses").SoftmaxCrossEntropy()
+        lin = import_module(f"reference.{backend}.nn.linear").Linear(4, 8)
+        lin2 = import_module(f"reference.{backend}.nn.linear").Linear(8, 3)
+        tanh = import_module(f"reference.{backend}.nn.activations").Tanh()
+        ce = import_module(f"reference.{backend}.nn.losses").SoftmaxCrossEntropy()
 
         def f(p, X, y):
             Z1 = lin.forward({"W": p["0.W"], "b": p["0.b"]}, X)
@@ -188,8 +188,8 @@ def test_gradient_sequence_trajectory_float32(record, backend):
                          ids=lambda r: r.name)
 def test_large_parameter_updated_in_blocks_float64(record):
     """A parameter larger than BLOCK_BYTES is updated one block of rows at a time
-    (scratch.optimizers.row_blocks): two blocks here, the second one partial."""
-    from scratch.optimizers import BLOCK_BYTES, row_blocks
+    (scratch.optim.optimizers.row_blocks): two blocks here, the second one partial."""
+    from scratch.optim.optimizers import BLOCK_BYTES, row_blocks
     shape = (150, 130)
     assert 8 * shape[0] * shape[1] > BLOCK_BYTES
     assert len(row_blocks(np.empty(shape))) == 2

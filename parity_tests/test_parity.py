@@ -91,8 +91,8 @@ def test_forward_and_gradients_match_twin(record, backend, dtype):
 @pytest.mark.parametrize("record", [r for r in RECORDS if r.kind == "layer"], ids=lambda r: r.name)
 def test_batch_of_one_and_width_one(record, backend):
     rng = np.random.default_rng(seed_for("narrow", record.name, backend))
-    if record.stem == "linear":
-        from scratch.linear import Linear
+    if record.stem == "nn.linear":
+        from scratch.nn.linear import Linear
         layer = Linear(1, 1)
         params = {k: rng.standard_normal(v.shape) for k, v in layer.init(rng).items()}
         X = rng.standard_normal((1, 1))
@@ -100,7 +100,7 @@ def test_batch_of_one_and_width_one(record, backend):
         dY = rng.standard_normal(Y.shape)
         dX, grads = layer.backward(cache, dY)
         _, dX_ref, grads_ref = autodiff(backend).layer_vjp(
-            import_module(f"reference.{backend}.linear").Linear(1, 1), params, X, dY)
+            import_module(f"reference.{backend}.nn.linear").Linear(1, 1), params, X, dY)
         assert_same("Linear(1,1) dX", dX, dX_ref, "float64", "gradient")
         assert_same("Linear(1,1) dW", grads["W"], grads_ref["W"], "float64", "gradient")
         return

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from parity_tests.registry import RECORDS, Record
 from parity_tests.test_parity import BACKENDS, autodiff, run_layer_parity, run_loss_parity
 from reference.torch._autodiff import layer_vjp as torch_layer_vjp
-import reference.torch.activations as torch_activations
-from scratch.activations import LeakyReLU, ReLU
+import reference.torch.nn.activations as torch_activations
+from scratch.nn.activations import LeakyReLU, ReLU
 
 SIZES = st.integers(1, 7)
 SEEDS = st.integers(0, 2**32 - 1)
@@ -25,10 +25,10 @@ SHAPE_RECORDS = [r for r in RECORDS if r.kind in ("layer", "loss")]
 @pytest.mark.parametrize("record", SHAPE_RECORDS, ids=lambda r: r.name)
 def test_parity_over_shapes(record, backend, N, D, M, seed):
     rng = np.random.default_rng(seed)
-    if record.stem == "linear":
+    if record.stem == "nn.linear":
         record = Record(record.name, record.stem, record.cls, record.kind, {"d_in": D, "d_out": M},
                         input_shape=lambda n: (n, D))
-    if record.stem == "mlp":  # widths D -> M -> 2
+    if record.stem == "nn.mlp":  # widths D -> M -> 2
         record = Record(record.name, record.stem, record.cls, record.kind,
                         dict(record.kwargs, sizes=[D, M, 2]), input_shape=lambda n: (n, D))
     shape = (N, D)
@@ -87,6 +87,6 @@ def test_leaky_relu_gradient_at_zero_is_the_slope_like_torch_not_jax():
     np.testing.assert_allclose(dX, [[0.07, -0.13, 0.4]], rtol=1e-15, atol=0)
     np.testing.assert_array_equal(dX, dX_torch)
     # documented difference: jax.nn.leaky_relu takes the identity branch at exactly 0
-    import reference.jax.activations as jax_activations
+    import reference.jax.nn.activations as jax_activations
     _, dX_jax, _ = autodiff("jax").layer_vjp(jax_activations.LeakyReLU(0.1), {}, X, dY)
     assert dX_jax[0, 1] == pytest.approx(-1.3, rel=1e-15)

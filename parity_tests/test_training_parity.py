@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scratch import datasets
-from scratch.mlp import MLP
-from scratch.perceptron import Perceptron
-from scratch.splits import Standardizer, split
-from scratch.train import plan_for, train
+from scratch.data import datasets
+from scratch.nn.mlp import MLP
+from scratch.nn.perceptron import Perceptron
+from scratch.data.splits import Standardizer, split
+from scratch.training.train import plan_for, train
 
 ROOT = Path(__file__).resolve().parents[1]
 # float32: 2 epochs of 4 Adam steps; each step rounds at ~6e-8 and Adam normalises
@@ -32,8 +32,8 @@ def lockstep(backend_name, dtype, optimizer=("Adam", {"lr": 0.01})):
     params = mlp.init(np.random.default_rng(3), dtype=dtype)
     root = {"numpy": "scratch", "torch": "reference.torch", "jax": "reference.jax"}[backend_name]
     cls, kwargs = optimizer
-    opt = getattr(import_module(f"{root}.optimizers"), cls)(**kwargs)
-    backend = import_module(f"{root}.train").Backend(mlp, params, opt)
+    opt = getattr(import_module(f"{root}.optim.optimizers"), cls)(**kwargs)
+    backend = import_module(f"{root}.training.train").Backend(mlp, params, opt)
     plan = plan_for(mlp, len(splits.train.y), 32, 3)
     return train(backend, splits, plan, EPOCHS[dtype])
 
@@ -63,7 +63,7 @@ def test_perceptron_trajectory_matches(backend, name, seed):
     y = np.where(ds.y == 1, 1, -1)
     ours = Perceptron(max_epochs=15).fit(ds.X, y)
     w, b, mistakes, epochs, converged, history = import_module(
-        f"reference.{backend}.perceptron").Perceptron(max_epochs=15).fit(ds.X, y)
+        f"reference.{backend}.nn.perceptron").Perceptron(max_epochs=15).fit(ds.X, y)
     assert (mistakes, epochs, converged) == (ours.mistakes, ours.epochs, ours.converged)
     assert len(history) == len(ours.history)
     for (w_ref, b_ref), (w_ours, b_ours) in zip(history, ours.history):

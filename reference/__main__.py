@@ -10,10 +10,7 @@ import argparse
 import sys
 from importlib import import_module
 
-import numpy as np
-
-from scratch.run import add_training_options, build_optimizer, describe, prepare, write_json
-from scratch.train import train
+from scratch.training.run import add_training_options, describe, finish_run, prepare, run_backend
 
 BACKENDS = {"numpy": "scratch", "torch": "reference.torch", "jax": "reference.jax"}
 
@@ -40,73 +37,18 @@ def build_parser():
     return parser
 
 
-def run_backend(name, run, args):
-    module = import_module(f"{BACKENDS[name]}.train")
-    backend = module.Backend(run.mlp, run.params, build_optimizer(run, BACKENDS[name]),
-                             run.dataset.task)
-    result = train(backend, run.splits, run.plan, args.epochs, args.patience,
-                   progress=not args.no_progress, label=name)
-    test_loss, test_accuracy = backend.evaluate(run.splits.test.X, run.splits.test.y)
-    return result, test_loss, test_accuracy
-
-
 def main(argv=None):
     args = build_parser().parse_args(argv)
     run = prepare(args)
     print(describe(args, run))
-    if run.leaks:
-        print(f"warning: feature rows duplicated across splits: {run.leaks}")
-    results = {name: run_backend(name, run, args) for name in args.backends}
-
-    reference_result = results["numpy"][0]
-    header = (f"{'backend':<8}{'train loss':>11}{'train acc':>10}{'val loss':>10}{'val acc':>9}"
-              f"{'test loss':>10}{'test acc':>9}{'ms/step':>9}  {'max |dparam|':>13}{'max |dloss|':>12}")
-    print()
-    print(header)
-    print("-" * len(header))
-    payload = {"dataset": run.dataset.name, "dtype": args.dtype,
-               "steps": len(reference_result.history.step_loss), "backends": {},
-               "max_abs_param_diff": {}, "max_abs_loss_diff": {}}
-    for name, (result, test_loss, test_accuracy) in results.items():
-        h = result.history
-        best = result.best_epoch - 1
-        ms = 1000 * float(np.median(h.step_seconds))
-        payload["backends"][name] = {"test_accuracy": test_accuracy, "final_loss": h.step_loss[-1],
-                                     "ms_per_step": ms, "test_loss": test_loss,
-                                     "best_epoch": result.best_epoch}
-        diffs = ""
-        if name != "numpy":
-            param_diff = max(float(np.max(np.abs(result.params[k] - reference_result.params[k])))
-                             for k in reference_result.params)
-            steps = min(len(h.step_loss), len(reference_result.history.step_loss))
-            loss_diff = float(np.max(np.abs(np.subtract(h.step_loss[:steps],
-                                                        reference_result.history.step_loss[:steps]))))
-            payload["max_abs_param_diff"][name] = param_diff
-            payload["max_abs_loss_diff"][name] = loss_diff
-            diffs = f"  {param_diff:>13.2e}{loss_diff:>12.2e}"
-        print(f"{name:<8}{h.train_loss[best]:>11.4f}{h.train_accuracy[best]:>10.4f}"
-              f"{h.val_loss[best]:>10.4f}{h.val_accuracy[best]:>9.4f}{test_loss:>10.4f}"
-              f"{test_accuracy:>9.4f}{ms:>9.3f}{diffs}")
-    print(f"\nbest epoch (lowest validation loss) {reference_result.best_epoch} of "
-          f"{reference_result.epochs_run}; parameters restored from it. Differences are "
-          f"against numpy: parameters at the end, losses at every one of "
-          f"{payload['steps']} steps.")
-    if args.plot:
-        from pathlib import Path
-        from scratch.plots import plot_histories
-        Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
-        plot_histories({name: r[0].history for name, r in results.items()}, args.plot,
-                       title=f"{run.dataset.name}: numpy (solid), torch (dashed), jax (dotted)")
-        print(f"curves saved to {args.plot}")
-    if args.checkpoint:
-        from scratch.checkpoint import save_checkpoint
-        save_checkpoint(args.checkpoint, reference_result.params,
-                        {"sizes": run.mlp.sizes, "activation": run.mlp.activation,
-                         "dataset": run.dataset.name})
-        print(f"best numpy parameters saved to {args.checkpoint}")
-    if args.json:
-        write_json(args.json, payload)
-        print(f"results written to {args.json}")
+    results = {}
+    for name in args.backends:
+        root = BACKENDS[name]
+        backend_cls = import_module(f"{root}.training.train").Backend
+        optimizers = import_module(f"{root}.optim.optimizers")
+        results[name] = run_backend(name, backend_cls, optimizers, run, args)
+    finish_run(args, run, results,
+               title=f"{run.dataset.name}: numpy (solid), torch (dashed), jax (dotted)")
     return 0
 
 

@@ -13,8 +13,8 @@ import sys
 import numpy as np
 
 from scratch import GELU, Dropout, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from scratch.ledger import format_ledger, layer_ledger, model_ledger
-from scratch.run import add_training_options, hidden_sizes, positive_float, positive_int
+from scratch.tools.ledger import format_ledger, layer_ledger, model_ledger
+from scratch.training.run import add_training_options, hidden_sizes, positive_float, positive_int
 
 # name -> how to build the layer from (d_in, d_out); elementwise layers ignore d_out
 LAYERS = {
@@ -64,7 +64,7 @@ def main(argv=None):
     if args.command == "diagnose":
         return diagnose_command(args)
     if args.command == "explore":
-        from scratch.explore import format_study, learning_rate_study
+        from scratch.tools.explore import format_study, learning_rate_study
         print(format_study(learning_rate_study(curvatures=(args.curvature, 1.0), steps=args.steps)))
         return 0
     rng = np.random.default_rng(0)
@@ -80,45 +80,24 @@ def main(argv=None):
 
 
 def train_command(args):
-    from scratch.checkpoint import save_checkpoint
-    from scratch.run import build_optimizer, describe, prepare, write_json
-    from scratch.train import Backend, train
+    from scratch.optim import optimizers
+    from scratch.training.run import describe, finish_run, prepare, run_backend
+    from scratch.training.train import Backend
     run = prepare(args)
     print(describe(args, run))
-    if run.leaks:
-        print(f"warning: rows duplicated across splits: {run.leaks}")
-    backend = Backend(run.mlp, run.params, build_optimizer(run, "scratch"), run.dataset.task)
-    result = train(backend, run.splits, run.plan, args.epochs, args.patience,
-                   progress=not args.no_progress)
-    test_loss, test_accuracy = backend.evaluate(run.splits.test.X, run.splits.test.y)
-    ms = 1000 * float(np.median(result.history.step_seconds))
-    print(f"best epoch {result.best_epoch} of {result.epochs_run}"
-          f"{' (stopped early)' if result.stopped_early else ''}; test loss {test_loss:.4f}, "
-          f"test accuracy {test_accuracy:.4f}; {ms:.3f} ms per step")
-    if args.plot:
-        from scratch.plots import plot_histories
-        plot_histories({"numpy": result.history}, args.plot, title=run.dataset.name)
-        print(f"curves saved to {args.plot}")
-    if args.checkpoint:
-        save_checkpoint(args.checkpoint, result.params, {"sizes": run.mlp.sizes,
-                        "activation": run.mlp.activation, "dataset": run.dataset.name})
-        print(f"best parameters saved to {args.checkpoint}")
-    if args.json:
-        write_json(args.json, {"dataset": run.dataset.name, "dtype": args.dtype,
-                               "steps": len(result.history.step_loss),
-                               "test_accuracy": test_accuracy, "final_loss": result.history.step_loss[-1],
-                               "ms_per_step": ms})
+    finish_run(args, run, {"numpy": run_backend("numpy", Backend, optimizers, run, args)})
     return 0
 
 
 def diagnose_command(args):
-    from scratch.diagnose import diagnose, format_report
-    from scratch.losses import MSE, SoftmaxCrossEntropy
-    from scratch.run import build_optimizer, describe, prepare, write_json
+    from scratch.nn.losses import loss_for_task
+    from scratch.optim import optimizers
+    from scratch.tools.diagnose import diagnose, format_report
+    from scratch.training.run import build_optimizer, describe, prepare, write_json
     run = prepare(args)
     print(describe(args, run))
-    loss = SoftmaxCrossEntropy() if run.dataset.task == "classification" else MSE()
-    report = diagnose(run.mlp, run.params, build_optimizer(run, "scratch"), loss, run.splits,
+    loss = loss_for_task(run.dataset.task)
+    report = diagnose(run.mlp, run.params, build_optimizer(run, optimizers), loss, run.splits,
                       task=run.dataset.task, seed=args.seed)
     print(format_report(report))
     if args.json:
@@ -128,9 +107,9 @@ def diagnose_command(args):
 
 
 def print_model_ledger(args, rng):
-    from scratch.losses import SoftmaxCrossEntropy
-    from scratch.mlp import MLP
-    from scratch.optimizers import SGD, Adam
+    from scratch.nn.losses import SoftmaxCrossEntropy
+    from scratch.nn.mlp import MLP
+    from scratch.optim.optimizers import SGD, Adam
     mlp = MLP([args.d_in, *args.hidden, args.d_out])
     params = mlp.init(rng, dtype=args.dtype)
     X = rng.standard_normal((args.batch, args.d_in)).astype(args.dtype)

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 import scratch
-from scratch.optimizers import Optimizer
+from scratch.optim.optimizers import Optimizer
 from scratch.protocol import Layer, Learner, Loss
-from scratch.schedules import Schedule
+from scratch.optim.schedules import Schedule
 from parity_tests.optimizer_registry import OPTIMIZER_RECORDS, SCHEDULE_RECORDS
 from parity_tests.registry import LEARNER_RECORDS, RECORDS
 
@@ -26,15 +26,21 @@ COMPONENT_BASES = (Layer, Loss, Optimizer, Schedule, Learner)
 
 
 def scratch_components():
-    """{stem: [class names]} for every scratch module that defines a component."""
+    """{stem: [class names]} for every scratch module, in any sub-package, that defines a
+    component; the stem is the dotted path below scratch/ ("nn.linear")."""
     found = {}
-    for info in pkgutil.iter_modules(scratch.__path__):
-        module = import_module(f"scratch.{info.name}")
+    for info in pkgutil.walk_packages(scratch.__path__, prefix="scratch."):
+        module = import_module(info.name)
         for name, obj in inspect.getmembers(module, inspect.isclass):
             if (obj.__module__ == module.__name__ and issubclass(obj, COMPONENT_BASES)
                     and obj not in COMPONENT_BASES and not name.startswith("_")):
-                found.setdefault(info.name, []).append(name)
+                found.setdefault(info.name.removeprefix("scratch."), []).append(name)
     return found
+
+
+def stem_path(stem):
+    """nn/linear.py for the stem "nn.linear"."""
+    return stem.replace(".", "/") + ".py"
 
 
 def classes_in_file(path):
@@ -52,14 +58,14 @@ def test_scratch_has_components():
 def test_every_scratch_component_has_a_twin(backend):
     problems = []
     for stem, classes in sorted(scratch_components().items()):
-        path = ROOT / "reference" / backend / f"{stem}.py"
+        path = ROOT / "reference" / backend / stem_path(stem)
         if not path.exists():
-            problems.append(f"missing twin file reference/{backend}/{stem}.py "
-                            f"for scratch/{stem}.py ({', '.join(classes)})")
+            problems.append(f"missing twin file reference/{backend}/{stem_path(stem)} "
+                            f"for scratch/{stem_path(stem)} ({', '.join(classes)})")
             continue
         missing = sorted(set(classes) - classes_in_file(path))
         if missing:
-            problems.append(f"reference/{backend}/{stem}.py lacks twin class(es) {missing}")
+            problems.append(f"reference/{backend}/{stem_path(stem)} lacks twin class(es) {missing}")
     assert not problems, "\n".join(problems)
 
 
@@ -67,31 +73,33 @@ def test_every_scratch_component_has_a_twin(backend):
 def test_every_twin_has_a_scratch_original(backend):
     components = scratch_components()
     problems = []
-    for path in sorted((ROOT / "reference" / backend).glob("*.py")):
+    twins = ROOT / "reference" / backend
+    for path in sorted(twins.rglob("*.py")):
         if path.name.startswith("_"):
-            continue  # helpers such as _autodiff.py are not twins
-        stem = path.stem
+            continue  # helpers such as _autodiff.py and package __init__ files are not twins
+        relative = path.relative_to(twins).with_suffix("").as_posix()
+        stem = relative.replace("/", ".")
         if stem not in components:
-            problems.append(f"reference/{backend}/{path.name} has no scratch original "
-                            f"scratch/{stem}.py with a component in it")
+            problems.append(f"reference/{backend}/{relative}.py has no scratch original "
+                            f"scratch/{relative}.py with a component in it")
             continue
         extra = sorted(classes_in_file(path) - set(components[stem]))
         if extra:
-            problems.append(f"reference/{backend}/{path.name} defines {extra}, "
-                            f"which scratch/{stem}.py does not")
+            problems.append(f"reference/{backend}/{relative}.py defines {extra}, "
+                            f"which scratch/{relative}.py does not")
     assert not problems, "\n".join(problems)
 
 
 def recorded_components():
     return ({(r.stem, r.cls) for r in RECORDS}
-            | {("optimizers", r.cls) for r in OPTIMIZER_RECORDS}
-            | {("schedules", s.cls) for s in SCHEDULE_RECORDS}
+            | {("optim.optimizers", r.cls) for r in OPTIMIZER_RECORDS}
+            | {("optim.schedules", s.cls) for s in SCHEDULE_RECORDS}
             | set(LEARNER_RECORDS))
 
 
 def test_every_component_has_a_registry_record():
     recorded = recorded_components()
-    missing = [f"scratch/{stem}.py:{cls}" for stem, classes in scratch_components().items()
+    missing = [f"scratch/{stem_path(stem)}:{cls}" for stem, classes in scratch_components().items()
                for cls in classes if (stem, cls) not in recorded]
     assert not missing, f"components with no record in parity_tests/registry.py: {missing}"
 

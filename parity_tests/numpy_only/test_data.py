@@ -6,9 +6,9 @@ import shutil
 import numpy as np
 import pytest
 
-from scratch import datasets
-from scratch.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from scratch.splits import Standardizer, duplicates_across_splits, split
+from scratch.data import datasets
+from scratch.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from scratch.data.splits import Standardizer, duplicates_across_splits, split
 
 SHAPES = {"iris": (150, 4, 3), "breast_cancer": (569, 30, 2), "digits": (1797, 64, 10)}
 

@@ -10,14 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scratch.activations import Sigmoid, Tanh
-from scratch.diagnose import check_component, diagnose, format_report
-from scratch.linear import Linear
-from scratch.losses import MSE, SoftmaxCrossEntropy
-from scratch.mlp import MLP
-from scratch.optimizers import SGD, Adam
-from scratch.run import add_training_options, build_optimizer, prepare
-from scratch.softmax import Softmax
+from scratch.nn.activations import Sigmoid, Tanh
+from scratch.tools.diagnose import check_component, diagnose, format_report
+from scratch.nn.linear import Linear
+from scratch.nn.losses import MSE, SoftmaxCrossEntropy
+from scratch.nn.mlp import MLP
+from scratch.optim.optimizers import SGD, Adam
+from scratch.optim import optimizers
+from scratch.training.run import add_training_options, build_optimizer, prepare
+from scratch.nn.softmax import Softmax
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,7 +41,7 @@ def healthy():
     """The default run of `python -m scratch train` (digits, 64-256-128-10, Adam 1e-3)."""
     args = add_training_options(argparse.ArgumentParser()).parse_args([])
     run = prepare(args)
-    return {"model": run.mlp, "params": run.params, "optimizer": build_optimizer(run, "scratch"),
+    return {"model": run.mlp, "params": run.params, "optimizer": build_optimizer(run, optimizers),
             "loss": SoftmaxCrossEntropy(), "splits": run.splits}
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from scratch.explore import learning_rate_study, run
-from scratch.optimizers import SGD
+from scratch.tools.explore import learning_rate_study, run
+from scratch.optim.optimizers import SGD
 
 ROOT = Path(__file__).resolve().parents[2]
 

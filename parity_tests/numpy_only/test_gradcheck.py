@@ -9,11 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parity_tests.registry import RECORDS
-from scratch.activations import Tanh
-from scratch.gradcheck import GradientCheckError, check_layer, check_loss, numerical_gradient
-from scratch.linear import Linear
+from scratch.nn.activations import Tanh
+from scratch.tools.gradcheck import GradientCheckError, check_layer, check_loss, numerical_gradient
+from scratch.nn.linear import Linear
 
-TOLERANCE = 1e-5  # noise measured <= 1e-6 (see scratch/gradcheck.py); a 0.1% slip is 1e-3
+TOLERANCE = 1e-5  # noise measured <= 1e-6 (see scratch/tools/gradcheck.py); a 0.1% slip is 1e-3
 
 
 def run_gradcheck(record, rng, N=3):

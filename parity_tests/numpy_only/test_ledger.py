@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from scratch import Linear, Tanh
-from scratch.ledger import layer_ledger
+from scratch.tools.ledger import layer_ledger
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,10 +11,10 @@ import zlib
 import numpy as np
 import pytest
 
-from parity_tests.mutation import load_mutant, site_ids
+from parity_tests.mutation import load_mutant, module_path, site_ids
 from parity_tests.numpy_only.test_gradcheck import run_gradcheck
 from parity_tests.registry import RECORDS
-from scratch.gradcheck import GradientCheckError
+from scratch.tools.gradcheck import GradientCheckError
 
 STEMS = sorted({r.stem for r in RECORDS})
 SITES = [pytest.param(stem, i, id=site) for stem in STEMS

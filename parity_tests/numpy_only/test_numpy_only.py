@@ -27,8 +27,8 @@ def test_scratch_imports_no_framework():
                     raise ImportError("blocked framework import: " + name)
         sys.meta_path.insert(0, Block())
         import numpy as np, scratch
-        for info in pkgutil.iter_modules(scratch.__path__):
-            importlib.import_module("scratch." + info.name)
+        for info in pkgutil.walk_packages(scratch.__path__, prefix="scratch."):
+            importlib.import_module(info.name)
         layer = scratch.Linear(3, 2)
         Y, cache = layer.forward(layer.init(np.random.default_rng(0)), np.ones((4, 3)))
         layer.backward(cache, np.ones_like(Y))

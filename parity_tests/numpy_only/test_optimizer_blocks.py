@@ -1,13 +1,13 @@
 """Large parameters are updated one cache-sized block of rows at a time
-(scratch.optimizers.row_blocks). The blocks must cover every row exactly once, and since
+(scratch.optim.optimizers.row_blocks). The blocks must cover every row exactly once, and since
 every update rule is elementwise the result must be the whole-array update, bit for bit.
 (Parity with torch for the blocked path is in parity_tests/test_optimizers.py.)"""
 
 import numpy as np
 import pytest
 
-import scratch.optimizers as optimizers
-from scratch.optimizers import BLOCK_BYTES, row_blocks
+import scratch.optim.optimizers as optimizers
+from scratch.optim.optimizers import BLOCK_BYTES, row_blocks
 
 
 @pytest.mark.parametrize("shape, dtype", [((784, 1024), np.float32), ((150, 130), np.float64),

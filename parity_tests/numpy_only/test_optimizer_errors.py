@@ -6,8 +6,8 @@ import re
 import numpy as np
 import pytest
 
-from scratch.optimizers import SGD, Adam, AdamW, RMSProp
-from scratch.schedules import StepDecay, WarmupCosine
+from scratch.optim.optimizers import SGD, Adam, AdamW, RMSProp
+from scratch.optim.schedules import StepDecay, WarmupCosine
 
 PARAMS = {"W": np.ones((2, 3)), "b": np.zeros(3)}
 GRADS = {"W": np.ones((2, 3)), "b": np.ones(3)}

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scratch import datasets
-from scratch.mlp import MLP
-from scratch.optimizers import Adam
-from scratch.perceptron import Perceptron, mistake_bound
-from scratch.splits import Standardizer, split
-from scratch.train import Backend, plan_for, train
+from scratch.data import datasets
+from scratch.nn.mlp import MLP
+from scratch.optim.optimizers import Adam
+from scratch.nn.perceptron import Perceptron, mistake_bound
+from scratch.data.splits import Standardizer, split
+from scratch.training.train import Backend, plan_for, train
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -122,7 +122,7 @@ def test_scratch_train_cli_writes_json_plot_and_checkpoint(tmp_path):
     payload = json.loads((tmp_path / "r.json").read_text())
     assert payload["dataset"] == "iris" and payload["steps"] == 5 * 4  # 102 training rows / batch 32 -> 4 steps
     assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    from scratch.checkpoint import load_checkpoint
+    from scratch.training.checkpoint import load_checkpoint
     params, meta = load_checkpoint(tmp_path / "p.npz")
     assert meta["sizes"] == [4, 8, 3] and params["0.W"].shape == (4, 8)
 

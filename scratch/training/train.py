@@ -7,8 +7,8 @@ The loop is written once and drives a *backend*: an object with
     evaluate(X, y) -> (loss, accuracy)   eval mode (dropout off), no update
     get_params() / set_params(params)    numpy dicts in scratch's layout
 
-`Backend` below is the NumPy one; `reference.torch.train.Backend` and
-`reference.jax.train.Backend` are its twins. Because the plan (batch order, dropout
+`Backend` below is the NumPy one; `reference.torch.training.train.Backend` and
+`reference.jax.training.train.Backend` are its twins. Because the plan (batch order, dropout
 masks) depends only on (seed, epoch, step), every backend given the same plan sees the
 same batches and the same masks: that is what makes lockstep replays possible.
 """
@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from scratch.losses import MSE, SoftmaxCrossEntropy
+from scratch.nn.losses import loss_for_task
 from scratch.protocol import Learner, check_positive_int
 
 
@@ -130,7 +130,7 @@ class Backend(Learner):
 
     def __init__(self, mlp, params, optimizer, task="classification"):
         self.mlp, self.optimizer, self.task = mlp, optimizer, task
-        self.loss = SoftmaxCrossEntropy() if task == "classification" else MSE()
+        self.loss = loss_for_task(task)
         self.params = {k: v.copy() for k, v in params.items()}
         self.state = optimizer.init(self.params)
 

@@ -4,16 +4,15 @@ dataset -> standardized splits -> model -> optimizer chain they describe."""
 
 import argparse
 import json
-from importlib import import_module
 from typing import NamedTuple
 
 import numpy as np
 
-from scratch import datasets
-from scratch.mlp import ACTIVATIONS, MLP
-from scratch.optimizers import skip_vectors
-from scratch.splits import Standardizer, duplicates_across_splits, split
-from scratch.train import plan_for
+from scratch.data import datasets
+from scratch.nn.mlp import ACTIVATIONS, MLP
+from scratch.optim.optimizers import skip_vectors
+from scratch.data.splits import Standardizer, duplicates_across_splits, split
+from scratch.training.train import plan_for, train
 
 # name -> (optimizer class, its arguments beyond lr and weight_decay)
 OPTIMIZERS = {
@@ -136,18 +135,100 @@ def prepare(args):
     return Run(dataset, splits, mlp, params, (cls, kwargs), plan, duplicates_across_splits(splits))
 
 
-def build_optimizer(run, backend):
-    """backend: "scratch", "reference.torch" or "reference.jax"."""
+def build_optimizer(run, optimizers):
+    """The run's optimizer from `optimizers`, a module of optimizer classes: scratch's
+    own (scratch.optim.optimizers) or a twin module the caller imported. scratch never
+    imports a twin itself; the cross-framework side hands it in."""
     cls, kwargs = run.optimizer
-    return getattr(import_module(f"{backend}.optimizers"), cls)(**kwargs)
+    return getattr(optimizers, cls)(**kwargs)
+
+
+class BackendResult(NamedTuple):
+    result: object          # TrainResult
+    test_loss: float
+    test_accuracy: float
+
+
+def run_backend(name, backend_cls, optimizers, run, args):
+    """Train one backend (its Backend class and optimizer module) on the run's plan."""
+    backend = backend_cls(run.mlp, run.params, build_optimizer(run, optimizers), run.dataset.task)
+    result = train(backend, run.splits, run.plan, args.epochs, args.patience,
+                   progress=not args.no_progress, label=name)
+    test_loss, test_accuracy = backend.evaluate(run.splits.test.X, run.splits.test.y)
+    return BackendResult(result, float(test_loss), float(test_accuracy))
+
+
+def finish_run(args, run, results, title=None):
+    """The ending every training command shares: the table of results, then the plot, the
+    checkpoint of the first backend's best parameters and the JSON, each if asked for.
+
+    results: {backend name: BackendResult}, the first one the others are compared with.
+    """
+    names = list(results)
+    reference = results[names[0]].result
+    header = (f"{'backend':<8}{'train loss':>11}{'train acc':>10}{'val loss':>10}{'val acc':>9}"
+              f"{'test loss':>10}{'test acc':>9}{'ms/step':>9}")
+    if len(names) > 1:
+        header += f"  {'max |dparam|':>13}{'max |dloss|':>12}"
+    print()
+    print(header)
+    print("-" * len(header))
+    payload = {"dataset": run.dataset.name, "dtype": args.dtype,
+               "steps": len(reference.history.step_loss), "best_epoch": reference.best_epoch,
+               "epochs_run": reference.epochs_run, "stopped_early": reference.stopped_early,
+               "backends": {}, "max_abs_param_diff": {}, "max_abs_loss_diff": {}}
+    for name, (result, test_loss, test_accuracy) in results.items():
+        h = result.history
+        best = result.best_epoch - 1
+        ms = 1000 * float(np.median(h.step_seconds))
+        payload["backends"][name] = {"test_accuracy": test_accuracy, "final_loss": h.step_loss[-1],
+                                     "ms_per_step": ms, "test_loss": test_loss,
+                                     "best_epoch": result.best_epoch}
+        diffs = ""
+        if name != names[0]:
+            param_diff = max(float(np.max(np.abs(result.params[k] - reference.params[k])))
+                             for k in reference.params)
+            steps = min(len(h.step_loss), len(reference.history.step_loss))
+            loss_diff = float(np.max(np.abs(np.subtract(h.step_loss[:steps],
+                                                        reference.history.step_loss[:steps]))))
+            payload["max_abs_param_diff"][name] = param_diff
+            payload["max_abs_loss_diff"][name] = loss_diff
+            diffs = f"  {param_diff:>13.2e}{loss_diff:>12.2e}"
+        print(f"{name:<8}{h.train_loss[best]:>11.4f}{h.train_accuracy[best]:>10.4f}"
+              f"{h.val_loss[best]:>10.4f}{h.val_accuracy[best]:>9.4f}{test_loss:>10.4f}"
+              f"{test_accuracy:>9.4f}{ms:>9.3f}{diffs}")
+    print(f"\nbest epoch (lowest validation loss) {reference.best_epoch} of "
+          f"{reference.epochs_run}{' (stopped early)' if reference.stopped_early else ''}; "
+          f"parameters restored from it."
+          + (f" Differences are against {names[0]}: parameters at the end, losses at every "
+             f"one of {payload['steps']} steps." if len(names) > 1 else ""))
+    if args.plot:
+        from pathlib import Path
+        from scratch.training.plots import plot_histories
+        Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
+        plot_histories({name: r.result.history for name, r in results.items()}, args.plot,
+                       title=title or run.dataset.name)
+        print(f"curves saved to {args.plot}")
+    if args.checkpoint:
+        from scratch.training.checkpoint import save_checkpoint
+        save_checkpoint(args.checkpoint, reference.params,
+                        {"sizes": run.mlp.sizes, "activation": run.mlp.activation,
+                         "dataset": run.dataset.name})
+        print(f"best {names[0]} parameters saved to {args.checkpoint}")
+    if args.json:
+        write_json(args.json, payload)
+        print(f"results written to {args.json}")
+    return payload
 
 
 def describe(args, run):
+    """One line saying what will be trained, and a warning line for leaked rows."""
     cls, kwargs = run.optimizer
     shown = {k: v for k, v in kwargs.items() if k != "decay_mask"}
     return (f"{run.dataset.name}: {len(run.splits.train.y)} train / {len(run.splits.validation.y)} "
             f"validation / {len(run.splits.test.y)} test rows; {run.mlp!r}; {cls}({shown}); "
-            f"{args.epochs} epochs of batch {args.batch_size}; {args.scale} scaling; {args.dtype}")
+            f"{args.epochs} epochs of batch {args.batch_size}; {args.scale} scaling; {args.dtype}"
+            + (f"\nwarning: feature rows duplicated across splits: {run.leaks}" if run.leaks else ""))
 
 
 def write_json(path, payload):

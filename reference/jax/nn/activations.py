@@ -1,4 +1,4 @@
-"""Activation twins on jax.nn. Shapes as in scratch/activations.py.
+"""Activation twins on jax.nn. Shapes as in scratch/nn/activations.py.
 
 jax.nn.leaky_relu's gradient at exactly 0 is 1, where torch and scratch give the slope;
 the parity tests keep exact zeros out of random inputs and check x = 0 against torch.

@@ -3,8 +3,8 @@ layer by layer with the jax twins of the core components."""
 
 import jax.numpy as jnp
 
-from reference.jax.activations import GELU, LeakyReLU, ReLU, Sigmoid, Tanh
-from reference.jax.linear import Linear
+from reference.jax.nn.activations import GELU, LeakyReLU, ReLU, Sigmoid, Tanh
+from reference.jax.nn.linear import Linear
 
 ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh": Tanh,
                "gelu": GELU}

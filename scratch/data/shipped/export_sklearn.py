@@ -1,6 +1,6 @@
 """Export the bundled scikit-learn datasets once, as compressed .npz (run by hand, never
-imported): `python scratch/data/export_sklearn.py`, then paste the printed SHA-256 lines
-into scratch/datasets.py. Needs scikit-learn; nothing else in the project does."""
+imported): `python scratch/data/shipped/export_sklearn.py`, then paste the printed SHA-256 lines
+into scratch/data/datasets.py. Needs scikit-learn; nothing else in the project does."""
 
 from pathlib import Path
 

@@ -15,9 +15,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from scratch.activations import stable_sigmoid
+from scratch.nn.activations import stable_sigmoid
 from scratch.protocol import Loss, check_float_array, check_real, upstream_scalar
-from scratch.softmax import log_softmax
+from scratch.nn.softmax import log_softmax
 
 
 def _check_pair(where, pred_name, pred, target_name, target):
@@ -145,3 +145,13 @@ class SoftmaxCrossEntropy(Loss):
         dZ[np.arange(N), y] -= 1 - eps
         dZ *= dL / N
         return dZ
+
+
+def loss_for_task(task):
+    """The loss a task trains with: softmax cross-entropy on class labels, MSE on a real
+    target. The one place that choice is made (the training backends and diagnose ask)."""
+    if task == "classification":
+        return SoftmaxCrossEntropy()
+    if task == "regression":
+        return MSE()
+    raise ValueError(f"loss_for_task expects task 'classification' or 'regression'; got {task!r}")

@@ -23,9 +23,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from scratch.activations import GELU, LeakyReLU, ReLU, Sigmoid, Tanh
-from scratch.dropout import Dropout
-from scratch.linear import Linear
+from scratch.nn.activations import GELU, LeakyReLU, ReLU, Sigmoid, Tanh
+from scratch.nn.dropout import Dropout
+from scratch.nn.linear import Linear
 from scratch.protocol import (Layer, check_choice, check_float_array, check_nonempty,
                               check_positive_int, check_real, check_shape, check_upstream)
 

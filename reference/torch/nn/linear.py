@@ -1,4 +1,4 @@
-"""Linear twin on torch: F.linear. Shapes as in scratch/linear.py.
+"""Linear twin on torch: F.linear. Shapes as in scratch/nn/linear.py.
 
 torch stores a Linear weight as (out, in) and computes X @ weight.T + b; scratch stores
 W as (in, out). Passing W.T hands F.linear the layout it expects, the same values.

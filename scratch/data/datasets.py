@@ -14,9 +14,9 @@ import numpy as np
 
 from scratch.protocol import check_positive_int, check_real
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parent / "shipped"
 
-# SHA-256 of each shipped file, as printed by scratch/data/export_sklearn.py
+# SHA-256 of each shipped file, as printed by scratch/data/shipped/export_sklearn.py
 SHIPPED = {
     "iris": "ad14fa4976961363f6a1f3762be37cecbe55f2c55d488f660bbdfed5610015ed",
     "breast_cancer": "8f004072a1d26090da2b9f2dbfade246205b135705bfa96079806ac0e8994da9",

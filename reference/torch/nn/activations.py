@@ -1,4 +1,4 @@
-"""Activation twins on torch.nn.functional. Shapes as in scratch/activations.py."""
+"""Activation twins on torch.nn.functional. Shapes as in scratch/nn/activations.py."""
 
 import torch
 import torch.nn.functional as F

@@ -12,7 +12,7 @@ lr in size whatever the curvature: it does not blow up, but hovers at a distance
 
 import numpy as np
 
-from scratch.optimizers import SGD, Adam
+from scratch.optim.optimizers import SGD, Adam
 
 
 def quadratic(curvatures):

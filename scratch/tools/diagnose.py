@@ -24,13 +24,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from scratch.activations import ReLU, Sigmoid, Tanh
-from scratch.gradcheck import compare, noise_floor, numerical_gradient
-from scratch.linear import Linear
-from scratch.losses import MSE, SoftmaxCrossEntropy
-from scratch.mlp import MLP
-from scratch.optimizers import Adam
-from scratch.splits import duplicates_across_splits
+from scratch.nn.activations import ReLU, Sigmoid, Tanh
+from scratch.tools.gradcheck import compare, noise_floor, numerical_gradient
+from scratch.nn.linear import Linear
+from scratch.nn.losses import MSE, SoftmaxCrossEntropy
+from scratch.nn.mlp import MLP
+from scratch.optim.optimizers import Adam
+from scratch.data.splits import duplicates_across_splits
 
 CATEGORIES = ("data", "loss", "gradients", "updates")
 
@@ -96,7 +96,7 @@ def label_shuffle_control(splits, epochs=8, seed=0, max_rows=800):
     """Train a fresh, known-good model (He init, Adam 1e-3) on the real labels and on
     shuffled ones. If real labels do no better, they carry no signal the features can
     explain: misaligned, shuffled or noise. Independent of the user's model and optimizer."""
-    from scratch.train import Backend, plan_for, train
+    from scratch.training.train import Backend, plan_for, train
 
     rng = np.random.default_rng(seed)
     rows = rng.permutation(len(splits.train.y))[:max_rows]
@@ -463,7 +463,7 @@ def format_report(report):
 def check_component(layer, params, X, torch_twin=None, jax_twin=None, seed=0):
     """Your own component: central differences always; each twin given (torch or jax,
     same constructor, forward only) through autograd when its framework is installed."""
-    from scratch.gradcheck import GradientCheckError, check_layer
+    from scratch.tools.gradcheck import GradientCheckError, check_layer
     rng = np.random.default_rng(seed)
     Y, _ = layer.forward(params, X)
     dY = rng.standard_normal(Y.shape)

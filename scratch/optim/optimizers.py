@@ -10,7 +10,7 @@ per parameter. `update` returns new arrays and never modifies its arguments, unl
 `inplace=True` (then params and state are updated where they are, as torch.optim does).
 
 Every optimizer also takes, in the same way:
-    lr             a positive float or a schedule (scratch.schedules), called with the
+    lr             a positive float or a schedule (scratch.optim.schedules), called with the
                    update index t = 0, 1, ...
     weight_decay   L2 added to the gradient, g + wd * p (torch's `weight_decay`); AdamW
                    decays the weights instead, p * (1 - lr * wd)
@@ -36,7 +36,7 @@ import math
 import numpy as np
 
 from scratch.protocol import FLOAT_DTYPES as FLOAT_TYPES, check_real
-from scratch.schedules import Constant, Schedule
+from scratch.optim.schedules import Constant, Schedule
 
 
 def skip_vectors(name, array):

@@ -26,7 +26,7 @@ import numpy as np
 import optax
 
 from reference.jax._autodiff import require_x64
-from reference.jax.schedules import Constant
+from reference.jax.optim.schedules import Constant
 
 
 @dataclass

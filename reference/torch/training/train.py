@@ -1,4 +1,4 @@
-"""Training backend twin on torch, for the loop in scratch/train.py: an ordinary PyTorch
+"""Training backend twin on torch, for the loop in scratch/training/train.py: an ordinary PyTorch
 step on the nn.Sequential twin, with torch.optim driving the module's own parameters.
 
     model.train(); out = model(X); loss = F.cross_entropy(out, y)
@@ -12,8 +12,8 @@ import math
 import numpy as np
 import torch
 
-from reference.torch.losses import MSE, SoftmaxCrossEntropy
-from reference.torch.mlp import MLP, to_torch_name
+from reference.torch.nn.losses import MSE, SoftmaxCrossEntropy
+from reference.torch.nn.mlp import MLP, to_torch_name
 
 
 class Backend:

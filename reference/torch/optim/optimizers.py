@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from reference.torch.schedules import Constant
+from reference.torch.optim.schedules import Constant
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Training backend twin on JAX, for the loop in scratch/train.py: one jax.jit-compiled
+"""Training backend twin on JAX, for the loop in scratch/training/train.py: one jax.jit-compiled
 step holding value_and_grad of the loss and the optax update.
 
 Dropout replays the plan's masks (passed in as arrays, so they are traced, not baked in).
@@ -12,8 +12,8 @@ import numpy as np
 import optax
 
 from reference.jax._autodiff import require_x64
-from reference.jax.losses import MSE, SoftmaxCrossEntropy
-from reference.jax.mlp import MLP
+from reference.jax.nn.losses import MSE, SoftmaxCrossEntropy
+from reference.jax.nn.mlp import MLP
 
 
 class Backend:

@@ -1,0 +1,1 @@
+"""Twin of scratch/training/train.py: the training backend on jax."""

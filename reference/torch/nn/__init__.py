@@ -1,0 +1,1 @@
+"""Twins of scratch/nn/: the same classes on torch autograd."""

@@ -1,0 +1,1 @@
+"""Twins of scratch/optim/: the optimizers and schedules driving torch.optim."""
