@@ -14,7 +14,8 @@ import numpy as np
 
 from scratch import GELU, Dropout, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from scratch.tools.ledger import format_ledger, layer_ledger, model_ledger
-from scratch.training.run import add_training_options, hidden_sizes, positive_float, positive_int
+from scratch.training.run import (add_training_options, hidden_sizes, positive_float, positive_int,
+                                  probability)
 
 # name -> how to build the layer from (d_in, d_out); elementwise layers ignore d_out
 LAYERS = {
@@ -44,6 +45,9 @@ def build_parser():
     ledger.add_argument("--in", dest="d_in", type=positive_int, default=784)
     ledger.add_argument("--out", dest="d_out", type=positive_int, default=128)
     ledger.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    ledger.add_argument("--dropout", type=probability, default=0.0,
+                        help="MLP only: dropout probability after each hidden activation "
+                             "(default 0: no dropout layers, no masks)")
 
     explore = commands.add_parser("explore", help="demonstrations with known answers")
     explore.add_argument("topic", choices=["learning-rate"])
@@ -110,7 +114,7 @@ def print_model_ledger(args, rng):
     from scratch.nn.losses import SoftmaxCrossEntropy
     from scratch.nn.mlp import MLP
     from scratch.optim.optimizers import SGD, Adam
-    mlp = MLP([args.d_in, *args.hidden, args.d_out])
+    mlp = MLP([args.d_in, *args.hidden, args.d_out], dropout=args.dropout)
     params = mlp.init(rng, dtype=args.dtype)
     X = rng.standard_normal((args.batch, args.d_in)).astype(args.dtype)
     y = rng.integers(0, args.d_out, args.batch)
