@@ -5,6 +5,8 @@
     python -m scratch explore learning-rate [--curvature 10 --steps 40]
     python -m scratch train [--dataset digits --hidden 128 --optimizer adam ...]
     python -m scratch diagnose [the same options as train] [--json PATH]
+    python -m scratch lesson [N|name] [--out runs/lessons]     (the learning path)
+    python -m scratch quiz [--topic N] [--seed S] [--answers FILE]
 """
 
 import argparse
@@ -58,6 +60,22 @@ def build_parser():
     add_training_options(commands.add_parser("train", help="train the MLP with NumPy alone"))
     add_training_options(commands.add_parser(
         "diagnose", help="why does it not train? checks of the data, loss, gradients, updates"))
+
+    lesson = commands.add_parser("lesson", help="the learning path: one measured lesson per topic")
+    lesson.add_argument("which", nargs="?", default=None,
+                        help="lesson number 1-10 or name; without it, the table of lessons")
+    lesson.add_argument("--out", default="runs/lessons", help="folder for the lesson's PNG (default runs/lessons)")
+    lesson.add_argument("--no-plot", action="store_true", help="print the answer only, no PNG")
+    lesson.add_argument("--seed", type=int, default=0, help="seed of the lesson's data and runs (default 0)")
+    quiz = commands.add_parser("quiz", help="predict, then check: questions from real runs")
+    quiz.add_argument("--topic", type=int, default=None,
+                      help="ask only about this topic (1-10); default: one question per topic")
+    quiz.add_argument("--count", type=positive_int, default=3, help="how many questions with --topic (default 3)")
+    quiz.add_argument("--seed", type=int, default=None,
+                      help="seed of the questions (default: new ones every session)")
+    quiz.add_argument("--answers", default=None,
+                      help="read the answers from this file, one a line (default: the terminal, "
+                           "or stdin when it is not a terminal)")
     return parser
 
 
@@ -67,6 +85,10 @@ def main(argv=None):
         return train_command(args)
     if args.command == "diagnose":
         return diagnose_command(args)
+    if args.command == "lesson":
+        return lesson_command(args)
+    if args.command == "quiz":
+        return quiz_command(args)
     if args.command == "explore":
         from scratch.tools.explore import format_study, learning_rate_study
         print(format_study(learning_rate_study(curvatures=(args.curvature, 1.0), steps=args.steps)))
@@ -108,6 +130,34 @@ def diagnose_command(args):
         write_json(args.json, {"failed": report.failed,
                                "findings": [f._asdict() for f in report.findings]})
     return 1 if report.failed else 0
+
+
+def lesson_command(args):
+    from scratch import lessons
+    if args.which is None:
+        print(lessons.table())
+        return 0
+    try:
+        lessons.find(args.which)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(lessons.run(args.which, out_dir=args.out, plot=not args.no_plot, seed=args.seed)[0])
+    return 0
+
+
+def quiz_command(args):
+    from scratch.tools.quiz import MAKERS, answer_reader, make_questions, session
+    if args.topic is not None and args.topic not in MAKERS:
+        print(f"error: --topic expects one of {sorted(MAKERS)}; got {args.topic}", file=sys.stderr)
+        return 2
+    try:
+        read = answer_reader(args.answers)
+    except OSError as error:
+        print(f"error: cannot read --answers {args.answers}: {error.strerror}", file=sys.stderr)
+        return 2
+    session(make_questions(args.topic, args.seed, args.count), read)
+    return 0
 
 
 def print_model_ledger(args, rng):
