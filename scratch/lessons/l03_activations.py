@@ -49,11 +49,6 @@ def stack_gradient_norms(activation, depth=10, width=32, batch=64, seed=0):
     return norms[::-1], spectral  # index 0 = the first layer
 
 
-def dead_fraction(X, W, b):
-    """Fraction of ReLU units whose pre-activation is <= 0 on every row of X."""
-    return float(np.mean(np.all(X @ W + b <= 0, axis=0)))
-
-
 def measure(seed=0):
     from scratch.lessons._common import toy_splits, train_mlp
     rng = np.random.default_rng(seed)
@@ -93,7 +88,8 @@ def measure(seed=0):
         trained[name] = (result.history.train_accuracy[best], result.history.val_accuracy[best])
     return {"x": x[:, 0], "curves": curves, "negatives": negatives[0],
             "at_negatives": at_negatives, "shifts": shifts, "dead_by_shift": dead_by_shift,
-            "lrs": lrs, "dead_by_lr": dead_by_lr, "stacks": stacks, "trained": trained}
+            "shift_layer": (X, params["W"], params["b"]), "lrs": lrs, "dead_by_lr": dead_by_lr,
+            "stacks": stacks, "trained": trained}
 
 
 def answer(m):
