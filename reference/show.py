@@ -103,7 +103,8 @@ def show(text, name=None):
     shared = [c for c in classes if all(c in public_classes(t) for t in twins.values())]
     if name is not None:
         if name not in shared:
-            raise ShowError(f"show expects --name to be one of {shared} in scratch/{path}; got {name!r}")
+            raise ShowError(f"show expects --name to be one of {shared} in scratch/{path}; "
+                            f"got {name!r}")
         shared = [name]
     if not shared:
         raise ShowError(f"scratch/{path} has no class with twins in both frameworks")

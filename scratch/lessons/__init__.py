@@ -10,6 +10,7 @@ Each lesson is one short module `lNN_<name>.py` with three functions:
 Tests check the measured numbers against closed forms (parity_tests/numpy_only/test_lessons.py).
 """
 
+import textwrap
 from importlib import import_module
 from pathlib import Path
 from typing import NamedTuple
@@ -82,7 +83,10 @@ def run(key, out_dir="runs/lessons", plot=True, seed=0):
     module = load(lesson)
     measured = module.measure(seed=seed)
     text = f"Lesson {lesson.number}: {lesson.topic}\nPrompt: {lesson.prompt}\n\n"
-    text += module.answer(measured)
+    # the answer paragraph wrapped for a terminal; tables keep their lines
+    text += "\n".join(textwrap.fill(line, width=100, subsequent_indent="  ")
+                      if line.startswith("Answer:") else line
+                      for line in module.answer(measured).splitlines())
     figure = None
     if plot and hasattr(module, "draw"):
         out = Path(out_dir)

@@ -43,6 +43,9 @@ def save_figure(fig, path):
     try:
         fig.tight_layout()
         fig.savefig(tmp, dpi=100)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp made it private; a PNG is for everyone
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

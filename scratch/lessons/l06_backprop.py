@@ -28,7 +28,8 @@ RECOMPUTE = {
     "1:ReLU.Y": ("rerun Linear 0 and ReLU", lambda N, D, H, C: N * D * H + N * H),
     "2:Dropout.scaled_mask": ("random: replay the generator's state, or keep the mask", None),
     "2:Dropout.mask": ("random: replay the generator's state, or keep the mask", None),
-    "3:Linear.X": ("rerun Linear 0, ReLU, and apply the mask", lambda N, D, H, C: N * D * H + 2 * N * H),
+    "3:Linear.X": ("rerun Linear 0, ReLU, and apply the mask",
+                   lambda N, D, H, C: N * D * H + 2 * N * H),
     "3:Linear.W": ("a parameter: kept anyway", lambda N, D, H, C: 0),
     "loss.P": ("rerun the whole forward and the softmax",
                lambda N, D, H, C: N * D * H + 2 * N * H + N * H * C + 2 * N * C),
@@ -86,7 +87,8 @@ def measure(seed=0, sizes=(20, 16, 4), batch=8, dropout=0.5, dtype="float32"):
 def answer(m):
     lines = [format_ledger(m["rows"], title=m["title"]), "",
              "each cached tensor removed in turn, backward run as training runs it:",
-             f"{'cached tensor':<23}{'own bytes':>10}  {'without it':<44}recompute from X and the parameters"]
+             f"{'cached tensor':<23}{'own bytes':>10}  {'without it':<44}"
+             f"recompute from X and the parameters"]
     by_name = {row.name: row for row in m["rows"]}
     needed, not_needed = [], []
     for name, outcome in m["outcomes"].items():
@@ -106,6 +108,7 @@ def answer(m):
                  f"inputs and parameters); {', '.join(not_needed) or 'nothing else'} could go. "
                  f"Most removals fail loudly, but a missing dropout mask or label runs on and gives "
                  f"wrong gradients. The bool keep-mask is held by the MLP's cache for inspection "
-                 f"and replays; backward reads only the scaled mask. The random mask is the one tensor that cannot be recomputed from X "
+                 f"and replays; backward reads only the scaled mask. The random mask is the one "
+                 f"tensor that cannot be recomputed from X "
                  f"and the parameters alone.")
     return "\n".join(lines)

@@ -40,7 +40,8 @@ def measure(seed=0, duplicated=12):
         worst = int(np.argmax(mean_shift))
         results[method] = {
             "centre_change": float(np.max(np.abs(leaky.mean - honest.mean) / honest.std)),
-            "scale_ratio": (float(np.min(leaky.std / honest.std)), float(np.max(leaky.std / honest.std))),
+            "scale_ratio": (float(np.min(leaky.std / honest.std)),
+                            float(np.max(leaky.std / honest.std))),
             "test_mean_shift": float(mean_shift.max()), "worst_feature": data.feature_names[worst],
             "outside_honest": outside_range(test_honest, method),
             "outside_leaky": outside_range(test_leaky, method), "test_size": test_honest.size,
@@ -64,7 +65,8 @@ def answer(m):
     lines = []
     for method, r in m["results"].items():
         lines.append(f"{method} scaling fit on all rows instead of the training rows:")
-        lines.append(f"  centre moves by up to {r['centre_change']:.3f} of the training scale; scale x{r['scale_ratio'][0]:.3f} to x{r['scale_ratio'][1]:.3f}")
+        lines.append(f"  centre moves by up to {r['centre_change']:.3f} of the training scale; "
+                     f"scale x{r['scale_ratio'][0]:.3f} to x{r['scale_ratio'][1]:.3f}")
         lines.append(f"  the test rows' scaled mean moves by up to {r['test_mean_shift']:.4f} "
                      f"(feature {r['worst_feature']!r})")
         lines.append(f"  test values {RANGE[method]}: {r['outside_honest']} of {r['test_size']} "
