@@ -70,8 +70,9 @@ def answer(m):
         f"  the line it found separates with margin {m['gamma_learned']:.4f} "
         f"(any positive margin will do: the rule stops at the first mistake-free epoch).",
         f"XOR ({len(m['xor'][1])} points): converged={xor_fit.converged} after "
-        f"{xor_fit.epochs} epochs: every epoch made a mistake ({xor_fit.mistakes} in all), "
-        f"so the rule never stops; its last line scores {m['xor_accuracy']:.3f}.",
+        f"{xor_fit.epochs} epochs" + (f": every epoch made a mistake ({xor_fit.mistakes} in all), "
+                                      f"so the rule never stops" if not xor_fit.converged else "")
+        + f"; its last line scores {m['xor_accuracy']:.3f}.",
         f"  scanning every direction and threshold, the best any line does on XOR is "
         f"{m['xor_best_line']:.3f}: one line cannot put (+,+),(-,-) on one side and "
         f"(+,-),(-,+) on the other.",

@@ -45,10 +45,14 @@ def answer(m):
     plain = m["runs"]["none"]
     h, best = plain.history, plain.best_epoch - 1
     later_train = min(h.train_loss[best:])
-    lines.append(f"Without regularisation validation loss turns at epoch {plain.best_epoch} "
-                 f"({h.val_loss[best]:.4f}) and climbs to {h.val_loss[-1]:.4f} by epoch "
-                 f"{plain.epochs_run}, while training loss keeps falling from "
-                 f"{h.train_loss[best]:.4f} to {later_train:.4f}.")
+    if plain.best_epoch < plain.epochs_run:
+        lines.append(f"Without regularisation validation loss turns at epoch {plain.best_epoch} "
+                     f"({h.val_loss[best]:.4f}) and ends at {h.val_loss[-1]:.4f} by epoch "
+                     f"{plain.epochs_run}, while training loss goes on from "
+                     f"{h.train_loss[best]:.4f} down to {later_train:.4f}.")
+    else:
+        lines.append(f"Without regularisation validation loss was still falling at the last "
+                     f"epoch ({h.val_loss[-1]:.4f}): train longer to see it turn.")
     early = m["runs"]["early stopping (patience 10)"]
     lines.append(f"Early stopping ran {early.epochs_run} epochs and kept epoch {early.best_epoch}'s "
                  f"weights.")
