@@ -138,9 +138,16 @@ def lesson_command(args):
         print(lessons.table())
         return 0
     try:
-        lessons.find(args.which)
+        lesson = lessons.find(args.which)
+        if not args.no_plot and hasattr(lessons.load(lesson), "draw"):
+            from pathlib import Path
+            Path(args.out).mkdir(parents=True, exist_ok=True)  # before any work is done
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"error: cannot use --out {args.out} for the lesson's PNG: {error.strerror}",
+              file=sys.stderr)
         return 2
     print(lessons.run(args.which, out_dir=args.out, plot=not args.no_plot, seed=args.seed)[0])
     return 0

@@ -192,3 +192,12 @@ def test_cli_table_and_one_lesson(tmp_path):
     assert "Answer:" in one.stdout and (tmp_path / "lesson08_cross-entropy.png").exists()
     bad = subprocess.run(run + ["12"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "got '12'" in bad.stderr
+
+
+def test_cli_refuses_an_out_folder_it_cannot_make_before_running(tmp_path):
+    (tmp_path / "file").write_text("")
+    result = subprocess.run([sys.executable, "-m", "scratch", "lesson", "8", "--out",
+                             str(tmp_path / "file" / "figures")], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("error: cannot use --out") and result.stderr.count("\n") == 1

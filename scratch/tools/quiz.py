@@ -221,7 +221,8 @@ def perceptron(rng):
         data = make_toy(name, n=n, seed=seed)
         fit = Perceptron(max_epochs=50).fit(data.X, np.where(data.y == 1, 1, -1))
         word = "yes" if fit.converged else "no"
-        return Solution(word, f"{word}: {fit.mistakes} mistakes in {fit.epochs} epochs")
+        plural = "" if fit.mistakes == 1 else "s"
+        return Solution(word, f"{word}: {fit.mistakes} mistake{plural} in {fit.epochs} epochs")
     return Question(2, prompt, solve, grade_word)
 
 
