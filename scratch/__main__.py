@@ -16,8 +16,8 @@ import numpy as np
 
 from scratch import GELU, Dropout, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from scratch.tools.ledger import format_ledger, layer_ledger, model_ledger
-from scratch.training.run import (add_training_options, hidden_sizes, positive_float, positive_int,
-                                  probability)
+from scratch.training.run import add_training_options, hidden_sizes, positive_float, positive_int
+from scratch.training.run import probability
 
 # name -> how to build the layer from (d_in, d_out); elementwise layers ignore d_out
 LAYERS = {
@@ -64,13 +64,16 @@ def build_parser():
     lesson = commands.add_parser("lesson", help="the learning path: one measured lesson per topic")
     lesson.add_argument("which", nargs="?", default=None,
                         help="lesson number 1-10 or name; without it, the table of lessons")
-    lesson.add_argument("--out", default="runs/lessons", help="folder for the lesson's PNG (default runs/lessons)")
+    lesson.add_argument("--out", default="runs/lessons",
+                        help="folder for the lesson's PNG (default runs/lessons)")
     lesson.add_argument("--no-plot", action="store_true", help="print the answer only, no PNG")
-    lesson.add_argument("--seed", type=int, default=0, help="seed of the lesson's data and runs (default 0)")
+    lesson.add_argument("--seed", type=int, default=0,
+                        help="seed of the lesson's data and runs (default 0)")
     quiz = commands.add_parser("quiz", help="predict, then check: questions from real runs")
     quiz.add_argument("--topic", type=int, default=None,
                       help="ask only about this topic (1-10); default: one question per topic")
-    quiz.add_argument("--count", type=positive_int, default=3, help="how many questions with --topic (default 3)")
+    quiz.add_argument("--count", type=positive_int, default=3,
+                      help="how many questions with --topic (default 3)")
     quiz.add_argument("--seed", type=int, default=None,
                       help="seed of the questions (default: new ones every session)")
     quiz.add_argument("--answers", default=None,
