@@ -91,6 +91,13 @@ def test_main_job_json_schema(tmp_path):
     for backend in ("torch", "jax"):
         assert payload["max_abs_param_diff"][backend] < 1e-10
         assert payload["max_abs_loss_diff"][backend] < 1e-10
+    # the per-epoch history: 3 epochs per backend, torch and jax matching numpy's
+    numpy_history = payload["backends"]["numpy"]["history"]
+    for entry in payload["backends"].values():
+        for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy"):
+            assert len(entry["history"][key]) == 3
+            np.testing.assert_allclose(entry["history"][key], numpy_history[key],
+                                       rtol=1e-10, atol=1e-12)
     assert "max |dparam|" in result.stdout and (tmp_path / "curves.png").exists()
 
 

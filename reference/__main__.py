@@ -4,6 +4,8 @@ Trains the same MLP from the same initial parameters on NumPy (scratch), PyTorch
 through the same loop with the same batch order and the same dropout masks, then prints
 per backend the final train / validation / test loss and accuracy and milliseconds per
 step, and how far torch and jax ended from NumPy (parameters, and loss at every step).
+
+`python -m reference show STEM`: a scratch component's source and its twins' (reference/show.py).
 """
 
 import argparse
@@ -34,11 +36,16 @@ def build_parser():
     add_training_options(train_parser)
     train_parser.add_argument("--backends", type=_backends, default=["numpy", "torch", "jax"])
     train_parser.set_defaults(plot="runs/train_curves.png")
+    from reference.show import add_show_parser
+    add_show_parser(commands)
     return parser
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if args.command == "show":
+        from reference.show import show_command
+        return show_command(args)
     run = prepare(args)
     print(describe(args, run))
     results = {}

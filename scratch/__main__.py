@@ -5,6 +5,8 @@
     python -m scratch explore learning-rate [--curvature 10 --steps 40]
     python -m scratch train [--dataset digits --hidden 128 --optimizer adam ...]
     python -m scratch diagnose [the same options as train] [--json PATH]
+    python -m scratch lesson [N|name] [--out runs/lessons]     (the learning path)
+    python -m scratch quiz [--topic N] [--seed S] [--answers FILE]
 """
 
 import argparse
@@ -15,6 +17,7 @@ import numpy as np
 from scratch import GELU, Dropout, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from scratch.tools.ledger import format_ledger, layer_ledger, model_ledger
 from scratch.training.run import add_training_options, hidden_sizes, positive_float, positive_int
+from scratch.training.run import probability
 
 # name -> how to build the layer from (d_in, d_out); elementwise layers ignore d_out
 LAYERS = {
@@ -44,6 +47,9 @@ def build_parser():
     ledger.add_argument("--in", dest="d_in", type=positive_int, default=784)
     ledger.add_argument("--out", dest="d_out", type=positive_int, default=128)
     ledger.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    ledger.add_argument("--dropout", type=probability, default=0.0,
+                        help="MLP only: dropout probability after each hidden activation "
+                             "(default 0: no dropout layers, no masks)")
 
     explore = commands.add_parser("explore", help="demonstrations with known answers")
     explore.add_argument("topic", choices=["learning-rate"])
@@ -54,6 +60,25 @@ def build_parser():
     add_training_options(commands.add_parser("train", help="train the MLP with NumPy alone"))
     add_training_options(commands.add_parser(
         "diagnose", help="why does it not train? checks of the data, loss, gradients, updates"))
+
+    lesson = commands.add_parser("lesson", help="the learning path: one measured lesson per topic")
+    lesson.add_argument("which", nargs="?", default=None,
+                        help="lesson number 1-10 or name; without it, the table of lessons")
+    lesson.add_argument("--out", default="runs/lessons",
+                        help="folder for the lesson's PNG (default runs/lessons)")
+    lesson.add_argument("--no-plot", action="store_true", help="print the answer only, no PNG")
+    lesson.add_argument("--seed", type=int, default=0,
+                        help="seed of the lesson's data and runs (default 0)")
+    quiz = commands.add_parser("quiz", help="predict, then check: questions from real runs")
+    quiz.add_argument("--topic", type=int, default=None,
+                      help="ask only about this topic (1-10); default: one question per topic")
+    quiz.add_argument("--count", type=positive_int, default=3,
+                      help="how many questions with --topic (default 3)")
+    quiz.add_argument("--seed", type=int, default=None,
+                      help="seed of the questions (default: new ones every session)")
+    quiz.add_argument("--answers", default=None,
+                      help="read the answers from this file, one a line (default: the terminal, "
+                           "or stdin when it is not a terminal)")
     return parser
 
 
@@ -63,6 +88,10 @@ def main(argv=None):
         return train_command(args)
     if args.command == "diagnose":
         return diagnose_command(args)
+    if args.command == "lesson":
+        return lesson_command(args)
+    if args.command == "quiz":
+        return quiz_command(args)
     if args.command == "explore":
         from scratch.tools.explore import format_study, learning_rate_study
         print(format_study(learning_rate_study(curvatures=(args.curvature, 1.0), steps=args.steps)))
@@ -106,11 +135,46 @@ def diagnose_command(args):
     return 1 if report.failed else 0
 
 
+def lesson_command(args):
+    from scratch import lessons
+    if args.which is None:
+        print(lessons.table())
+        return 0
+    try:
+        lesson = lessons.find(args.which)
+        if not args.no_plot and hasattr(lessons.load(lesson), "draw"):
+            from pathlib import Path
+            Path(args.out).mkdir(parents=True, exist_ok=True)  # before any work is done
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"error: cannot use --out {args.out} for the lesson's PNG: {error.strerror}",
+              file=sys.stderr)
+        return 2
+    print(lessons.run(args.which, out_dir=args.out, plot=not args.no_plot, seed=args.seed)[0])
+    return 0
+
+
+def quiz_command(args):
+    from scratch.tools.quiz import MAKERS, answer_reader, make_questions, session
+    if args.topic is not None and args.topic not in MAKERS:
+        print(f"error: --topic expects one of {sorted(MAKERS)}; got {args.topic}", file=sys.stderr)
+        return 2
+    try:
+        read = answer_reader(args.answers)
+    except OSError as error:
+        print(f"error: cannot read --answers {args.answers}: {error.strerror}", file=sys.stderr)
+        return 2
+    session(make_questions(args.topic, args.seed, args.count), read)
+    return 0
+
+
 def print_model_ledger(args, rng):
     from scratch.nn.losses import SoftmaxCrossEntropy
     from scratch.nn.mlp import MLP
     from scratch.optim.optimizers import SGD, Adam
-    mlp = MLP([args.d_in, *args.hidden, args.d_out])
+    mlp = MLP([args.d_in, *args.hidden, args.d_out], dropout=args.dropout)
     params = mlp.init(rng, dtype=args.dtype)
     X = rng.standard_normal((args.batch, args.d_in)).astype(args.dtype)
     y = rng.integers(0, args.d_out, args.batch)

@@ -59,3 +59,32 @@ def test_cli_rejects_bad_options(args, message):
     result = subprocess.run([sys.executable, "-m", "scratch", *args], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and message in result.stderr
+
+
+def test_model_ledger_lists_the_loss_cache_and_dropout_masks():
+    from scratch.nn.losses import SoftmaxCrossEntropy
+    from scratch.nn.mlp import MLP
+    from scratch.tools.ledger import model_ledger
+    rng = np.random.default_rng(0)
+    N, D, H, C = 6, 5, 7, 3
+    mlp = MLP([D, H, C], dropout=0.5)
+    params = mlp.init(rng, dtype=np.float32)
+    X = rng.standard_normal((N, D)).astype(np.float32)
+    y = rng.integers(0, C, N)
+    rows = {r.name: r for r in model_ledger(mlp, params, X, y, SoftmaxCrossEntropy(), rng=rng)}
+    assert (rows["loss.P"].role, rows["loss.P"].shape, rows["loss.P"].bytes) == ("cached", (N, C), 4 * N * C)
+    assert rows["loss.y"].shares_memory  # the labels the caller passed, not a copy
+    assert (rows["2:Dropout.mask"].shape, rows["2:Dropout.mask"].dtype) == ((N, H), "bool")
+    assert rows["2:Dropout.scaled_mask"].bytes == 4 * N * H
+
+
+def test_cli_ledger_dropout_option():
+    run = [sys.executable, "-m", "scratch", "ledger", "--in", "5", "--hidden", "7", "--out", "3",
+           "--batch", "6"]
+    plain = subprocess.run(run, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    dropped = subprocess.run(run + ["--dropout", "0.5"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=120)
+    assert plain.returncode == 0 and dropped.returncode == 0, plain.stderr + dropped.stderr
+    assert "Dropout.mask" not in plain.stdout and "loss.P" in plain.stdout
+    names = [line.split()[0] for line in dropped.stdout.splitlines() if line.strip()]
+    assert "2:Dropout.mask" in names and "2:Dropout.scaled_mask" in names

@@ -79,12 +79,14 @@ def format_ledger(rows, title=""):
 
 def model_ledger(mlp, params, X, y, loss, optimizer=None, rng=None):
     """Every tensor of one training step of an MLP: forward (per layer output and what
-    each layer caches for backward), loss, backward (per layer input gradient and the
+    each layer caches for backward, the dropout keep-masks), loss (and what it caches:
+    the probabilities and the labels), backward (per layer input gradient and the
     parameter gradients) and, given an optimizer, its state after one update."""
     rng = rng if rng is not None else np.random.default_rng(0)
     rows = _Rows()
     add = rows.add
     add("X", "input", X)
+    add("y", "input", y)
     for key, value in params.items():
         add(key, "parameter", value)
     Y, cache = mlp.forward(params, X, training=True, rng=rng)
@@ -93,8 +95,13 @@ def model_ledger(mlp, params, X, y, loss, optimizer=None, rng=None):
         for field, value in layer_cache._asdict().items():
             if isinstance(value, np.ndarray):
                 add(f"{index}:{type(layer).__name__}.{field}", "cached", value)
+    for index, mask in cache.masks.items():  # the bool keep-masks the MLP's cache holds
+        add(f"{index}:Dropout.mask", "cached", mask)
     add("logits", "output", Y)
     L, loss_cache = loss.forward(Y, y)
+    for field, value in loss_cache._asdict().items():
+        if isinstance(value, np.ndarray):
+            add(f"loss.{field}", "cached", value)
     dY = loss.backward(loss_cache)
     add("dlogits", "gradient", dY)
     _, grads = mlp.backward(cache, dY)

@@ -183,7 +183,11 @@ def finish_run(args, run, results, title=None):
         ms = 1000 * float(np.median(h.step_seconds))
         payload["backends"][name] = {"test_accuracy": test_accuracy, "final_loss": h.step_loss[-1],
                                      "ms_per_step": ms, "test_loss": test_loss,
-                                     "best_epoch": result.best_epoch}
+                                     "best_epoch": result.best_epoch,
+                                     "history": {"train_loss": h.train_loss,  # per epoch
+                                                 "train_accuracy": h.train_accuracy,
+                                                 "val_loss": h.val_loss,
+                                                 "val_accuracy": h.val_accuracy}}
         diffs = ""
         if name != names[0]:
             param_diff = max(float(np.max(np.abs(result.params[k] - reference.params[k])))
