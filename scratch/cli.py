@@ -46,9 +46,7 @@ def run_command(main, argv, prog):
         print(f"{prog}: error: {one_line(error)}", file=sys.stderr)
         return error.status
     except Interrupted as stop:
-        saved = (f"; best parameters so far (epoch {stop.best_epoch}) saved to {stop.saved_to}"
-                 if stop.saved_to else "")
-        print(f"{prog}: interrupted (Ctrl-C) in epoch {stop.epoch}{saved}", file=sys.stderr)
+        print(f"{prog}: interrupted (Ctrl-C) in epoch {stop.epoch}{stop.note}", file=sys.stderr)
         return 130
     except KeyboardInterrupt:
         print(f"{prog}: interrupted (Ctrl-C)", file=sys.stderr)

@@ -41,3 +41,4 @@ class Interrupted(KeyboardInterrupt):
         super().__init__()
         self.params, self.best_epoch, self.epoch = params, best_epoch, epoch
         self.saved_to = None  # set by whoever saved the parameters
+        self.note = ""        # what happened to them, for the one line the user sees

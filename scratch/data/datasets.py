@@ -320,7 +320,7 @@ def _targets(name, target, values, line_numbers, task, decimal_comma):
         raise CSVError(f"{name} line {line_numbers[bad]}, column {target!r}: expected a "
                        f"finite number; got {values[bad]!r}")
     if numbers is None:
-        reason = "its values are text"
+        reason = "text"
         inferred = "classification"
     else:
         numbers = np.array(numbers)  # (N,)
@@ -334,7 +334,7 @@ def _targets(name, target, values, line_numbers, task, decimal_comma):
         else:
             reason, inferred = "numbers with fractions", "regression"
     if task is None:
-        how = (f"task: {inferred}, inferred because target {target!r} has {reason} (rule: "
+        how = (f"task: {inferred}, inferred from target {target!r}: {reason} (rule: "
                f"{TASK_RULE}; --task overrides)")
         task = inferred
     else:
@@ -350,4 +350,5 @@ def _targets(name, target, values, line_numbers, task, decimal_comma):
     if len(classes) < 2:
         raise CSVError(f"--target {target!r}: expected at least 2 classes for classification; "
                        f"got the single class {names[0]!r} in all {len(y)} rows")
-    return y.astype(np.int64), task, names, how + f"; classes {list(names)}"
+    shown = ", ".join(names[:10]) + (f", ... ({len(names)} classes)" if len(names) > 10 else "")
+    return y.astype(np.int64), task, names, how + f"; classes: {shown}"

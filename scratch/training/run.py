@@ -269,6 +269,10 @@ def run_backend(name, backend_cls, optimizers, run, args):
                                {"backend": name, "interrupted_in_epoch": stop.epoch,
                                 "best_epoch": stop.best_epoch})
             stop.saved_to = args.checkpoint
+            stop.note = (f"; {name}'s best parameters so far (epoch {stop.best_epoch}) saved "
+                         f"to {args.checkpoint}")
+        elif args.checkpoint:
+            stop.note = f"; nothing saved to {args.checkpoint}: no epoch had finished"
         raise
     test_loss, test_accuracy = backend.evaluate(run.splits.test.X, run.splits.test.y)
     return BackendResult(result, float(test_loss), float(test_accuracy))

@@ -74,6 +74,10 @@ class TrainResult(NamedTuple):
     stopped_early: bool
 
 
+# A loss this many times the first step's (or than 1, whichever is larger) has exploded: a
+# healthy run's loss falls, and even a noisy start rarely doubles it. Finite but exploded
+# losses (cross-entropy of 7e5 at lr 1e6) are as hopeless as NaN, so both stop the run.
+EXPLODED = 1e3
 DIVERGED_ADVICE = ("the run diverged: try a smaller --lr (or scaled features); "
                    "`python -m scratch diagnose` with the same options says what is wrong")
 
@@ -82,7 +86,7 @@ def train(backend, splits, plan, epochs, patience=None, progress=False, label="n
     """Run the loop; returns a TrainResult. patience=None trains all epochs (and still
     returns the best epoch's parameters, chosen on validation loss).
 
-    A non-finite loss raises Diverged (nothing after it can be better). Ctrl-C raises
+    A non-finite or exploded loss (EXPLODED) raises Diverged: nothing after it can be better. Ctrl-C raises
     Interrupted, a KeyboardInterrupt carrying the best parameters so far, for the caller
     to save."""
     epochs = check_positive_int("train", "epochs", epochs)
@@ -129,6 +133,10 @@ def _epoch(backend, train_set, val_set, plan, epoch, history, bar, label):
         if not math.isfinite(history.step_loss[-1]):
             raise Diverged(f"{label}: the training loss became {history.step_loss[-1]} in "
                            f"epoch {epoch}, step {step + 1}; {DIVERGED_ADVICE}")
+        if history.step_loss[-1] > EXPLODED * max(history.step_loss[0], 1.0):
+            raise Diverged(f"{label}: the training loss exploded to {history.step_loss[-1]:.3g} in "
+                           f"epoch {epoch}, step {step + 1}, more than {EXPLODED:g} times the "
+                           f"first step's {history.step_loss[0]:.3g}; {DIVERGED_ADVICE}")
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{float(loss):.4f}", epoch=epoch)
