@@ -100,8 +100,12 @@ def train(backend, splits, plan, epochs, patience=None, progress=False, label="n
     steps_per_epoch = math.ceil(plan.n_train / plan.batch_size)
     bar = None
     if progress:
-        from tqdm import tqdm  # optional, only for the progress bar
-        bar = tqdm(total=epochs * steps_per_epoch, desc=f"{label:>5}", unit="step", leave=True)
+        try:
+            from tqdm import tqdm  # optional, only for the progress bar
+        except ImportError:
+            tqdm = None
+        if tqdm is not None:
+            bar = tqdm(total=epochs * steps_per_epoch, desc=f"{label:>5}", unit="step", leave=True)
     epoch = 0
     try:
         for epoch in range(1, epochs + 1):
