@@ -47,6 +47,10 @@ class DatasetIntegrityError(DataError):
     pass
 
 
+class MissingDatasetError(DataError, FileNotFoundError):
+    pass
+
+
 def sha256_of(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -63,7 +67,8 @@ def load(name, seed=0, n=400):
 def load_shipped(name, data_dir=DATA_DIR):
     path = Path(data_dir) / f"{name}.npz"
     if not path.exists():
-        raise FileNotFoundError(f"dataset file {path} is missing (a shipped dataset)")
+        raise MissingDatasetError(f"--dataset {name}: expected the shipped file {path}; it is "
+                                  f"missing (restore it from the repository, or reinstall)")
     digest = sha256_of(path)
     if digest != SHIPPED[name]:
         raise DatasetIntegrityError(
