@@ -74,6 +74,7 @@ def make_csvs(folder):
     write_table(folder / "duplicate.csv", ["a", "a", "b", "label"], [r[:3] + [r[4]] for r in rows])
     write_table(folder / "header_only.csv", header, [])
     (folder / "one_column.csv").write_text("label\n1\n2\n")
+    write_table(folder / "index_and_target.csv", ["species"], [row[4:] for row in rows], index="")
     (folder / "empty.csv").write_text("")
     (folder / "binary.csv").write_bytes(b"PK\x03\x04\x14\x00\x00\x00\x08\x00\xff\xfe\x00")
     rng = np.random.default_rng(0)

@@ -81,6 +81,8 @@ ROWS = [
     ("repeated column", csv("duplicate.csv", "--target", "label"), 1, "'a' is repeated"),
     ("header only", csv("header_only.csv", "--target", "species"), 1, "no data rows"),
     ("one column", csv("one_column.csv", "--target", "label"), 1, "at least two columns"),
+    ("pandas index and target only", csv("index_and_target.csv", "--target", "species"), 1,
+     "expected at least one feature column besides --target 'species'"),
     ("text target as regression", csv("pandas.csv", "--target", "species", "--task",
                                       "regression"), 1,
      "--task regression: expected a number in every row of column 'species'; got 'setosa'"),

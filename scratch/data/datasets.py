@@ -260,6 +260,9 @@ def load_csv(path, target, task=None, drop_missing=False):
         raise CSVError(f"--target {target!r}: expected a column of {path.name}; its columns "
                        f"are {header}")
     t = header.index(target)
+    if len(header) < 2:
+        raise CSVError(f"{name}: expected at least one feature column besides --target "
+                       f"{target!r}; got no other column")
     line_numbers = [number for number, _ in body]
     missing = np.array([[value.lower() in MISSING for value in column]
                         for column in columns]).T  # (N, columns)
