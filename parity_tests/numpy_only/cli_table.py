@@ -8,6 +8,7 @@ failure they must be unchanged and no new file may appear in the folder.
 """
 
 import json
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -112,8 +113,13 @@ def check_row(main, capsys, tmp_path, argv, status, expected):
     """Run one row in-process and check it as the issue asks."""
     out_dir = tmp_path / "out"
     before = snapshot(out_dir)
-    got = main(expand(argv, tmp_path))
+    with warnings.catch_warnings(record=True) as caught:  # pytest would hide them otherwise
+        warnings.simplefilter("always")
+        got = main(expand(argv, tmp_path))
     out, err = capsys.readouterr()
+    shown = [f"{w.category.__name__}: {w.message}" for w in caught
+             if issubclass(w.category, (RuntimeWarning, UserWarning))]
+    assert not shown, f"a user would see these warnings too: {shown}"
     assert got == status, f"exit status {got}, expected {status}; stderr: {err!r}"
     assert "Traceback" not in out + err
     if status == 0:

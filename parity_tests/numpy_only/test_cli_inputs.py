@@ -130,6 +130,9 @@ ROWS = [
     ("diverges", ["train", "--dataset", "iris", "--lr", "1e6", "--optimizer", "sgd",
                   "--epochs", "3", "--hidden", "8", *GOOD_OUTPUTS], 1,
      "the run diverged: try a smaller --lr"),
+    ("weight decay overflows", ["train", "--dataset", "iris", "--optimizer", "adamw",
+                                "--weight-decay", "1e300", "--dtype", "float32", *QUICK], 1,
+     "the training loss became nan in epoch 1"),
     ("batch larger than the data", ["train", "--dataset", "iris", "--batch-size", "5000"], 1,
      "larger than the training split (102 rows)"),
     # --- ordinary commands --------------------------------------------------------------

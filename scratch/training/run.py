@@ -261,8 +261,11 @@ def run_backend(name, backend_cls, optimizers, run, args):
     """Train one backend (its Backend class and optimizer module) on the run's plan."""
     backend = backend_cls(run.mlp, run.params, build_optimizer(run, optimizers), run.dataset.task)
     try:
-        result = train(backend, run.splits, run.plan, args.epochs, args.patience,
-                       progress=not args.no_progress and sys.stderr.isatty(), label=name)
+        # overflow on the way to a non-finite loss is reported once, as Diverged, by the
+        # loop: NumPy's warnings about each operation on the way would only bury that line
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            result = train(backend, run.splits, run.plan, args.epochs, args.patience,
+                           progress=not args.no_progress and sys.stderr.isatty(), label=name)
     except Interrupted as stop:  # Ctrl-C: keep what was learnt, if asked to
         if args.checkpoint and stop.params is not None:
             save_checkpoint_of(args.checkpoint, run, stop.params,
