@@ -54,7 +54,7 @@ def build_parser():
                                    "runs: it is the one the others are compared with)")
     train_parser.set_defaults(plot=None)  # None: DEFAULT_PLOT, its folder made if need be
     train_parser._option_string_actions["--plot"].help = (
-        f"save the training curves to this PNG (None: {DEFAULT_PLOT}, when matplotlib is "
+        f"save the training curves to this PNG (default: {DEFAULT_PLOT}, when matplotlib is "
         f"installed)")
     return parser
 

@@ -48,14 +48,14 @@ def build_parser():
                         help="one component, or the whole MLP")
     # None: not given (an option a component does not use is refused, not ignored)
     ledger.add_argument("--hidden", type=hidden_sizes, default=None,
-                        help="mlp only: hidden widths, comma separated (None: 128,64)")
+                        help="mlp only: hidden widths, comma separated (default: 128,64)")
     ledger.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], default=None,
-                        help="mlp only: whose state to list (None: adam)")
+                        help="mlp only: whose state to list (default: adam)")
     ledger.add_argument("--batch", type=positive_int, default=32, help="rows in the batch")
     ledger.add_argument("--in", dest="d_in", type=positive_int, default=784,
                         help="input width")
     ledger.add_argument("--out", dest="d_out", type=positive_int, default=None,
-                        help="linear and mlp only: output width (None: 128); elementwise "
+                        help="linear and mlp only: output width (default: 128); elementwise "
                              "components keep their input width")
     ledger.add_argument("--dtype", choices=["float32", "float64"], default="float32",
                         help="floating-point type of every tensor")

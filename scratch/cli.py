@@ -20,7 +20,13 @@ from scratch.errors import Interrupted, UsageError, UserError
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    """Descriptions keep their lines (the examples stay one per line); defaults are shown."""
+    """Descriptions keep their lines (the examples stay one per line); defaults are shown,
+    except None and False (an option not given, a flag off), which the help text explains."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
 
 
 class Parser(argparse.ArgumentParser):

@@ -261,3 +261,22 @@ def test_sigint_in_a_real_process_exits_130_with_one_line(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("python -m scratch: interrupted (Ctrl-C)")
     # saved when an epoch had finished, else said so: either way the line tells
     assert ("saved to" in lines[0]) == (tmp_path / "p.npz").exists()
+
+
+def test_help_keeps_the_examples_shows_defaults_and_describes_every_option(capsys):
+    from scratch.__main__ import build_parser
+    parser = build_parser()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--help"])
+    out = capsys.readouterr().out
+    assert "\n    python -m scratch ledger linear --batch 32 --in 784 --out 128\n" in out
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    assert set(commands) == {"ledger", "explore", "train", "diagnose"}
+    for name, command in commands.items():
+        for action in command._actions:
+            assert action.help, f"{name} {action.option_strings or action.dest} has no help"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["train", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "passes over the training split (default: 40)" in out
+    assert "(default: None)" not in out

@@ -130,7 +130,7 @@ def add_training_options(parser, outputs=("plot", "checkpoint", "json"), loop=Tr
     parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam",
                         help="the update rule")
     parser.add_argument("--lr", type=positive_float, default=None,
-                        help="learning rate (None: the optimizer's default, "
+                        help="learning rate (default: by optimizer: "
                              + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + ")")
     parser.add_argument("--weight-decay", type=non_negative_float, default=0.0,
                         help="L2 (decoupled for adamw); biases are not decayed")
@@ -141,7 +141,7 @@ def add_training_options(parser, outputs=("plot", "checkpoint", "json"), loop=Tr
     if loop:
         parser.add_argument("--patience", type=positive_int, default=None,
                             help="stop after this many epochs without a better validation "
-                                 "loss (None: train every epoch)")
+                                 "loss (default: train every epoch)")
     parser.add_argument("--dtype", choices=["float64", "float32"], default="float64",
                         help="floating-point type of the parameters and data")
     parser.add_argument("--seed", type=non_negative_int, default=0,
