@@ -172,13 +172,6 @@ def check_before_work(args):
             if value is not None:
                 raise UsageError(f"{option}: used only with --csv; got it with "
                                  f"--dataset {args.dataset or 'digits'}")
-    given = [(kind, getattr(args, kind, None)) for kind in outputs.SUFFIXES]
-    paths = [(kind, path.resolve()) for kind, path in given if path is not None]
-    for i, (kind, path) in enumerate(paths):
-        for other, other_path in paths[:i]:
-            if path == other_path:
-                raise UsageError(f"--{kind} and --{other}: expected different files; got "
-                                 f"{path} for both")
     if getattr(args, "plot", None) is not None and importlib.util.find_spec("matplotlib") is None:
         raise UserError(f"--plot {args.plot}: needs matplotlib, which is not installed "
                         f"(pip install matplotlib, or leave out --plot)")
