@@ -5,16 +5,33 @@ through the same loop with the same batch order and the same dropout masks, then
 per backend the final train / validation / test loss and accuracy and milliseconds per
 step, and how far torch and jax ended from NumPy (parameters, and loss at every step).
 
+    python -m reference train                          (digits, the three backends)
+    python -m reference train --dataset iris --epochs 10 --json runs/iris.json
+    python -m reference train --backends numpy,torch --csv table.csv --target label
+
+Before anything is loaded or trained it checks the options, the output paths, and that the
+frameworks of --backends are installed (pip install ".[frameworks]") and that JAX was
+started with JAX_ENABLE_X64=1. A mistake prints one line and exits with status 2 (the
+command line) or 1 (found while running); Ctrl-C exits with 130.
+
 `python -m reference show STEM`: a scratch component's source and its twins' (reference/show.py).
 """
 
 import argparse
+import importlib.util
+import os
 import sys
 from importlib import import_module
+from pathlib import Path
 
-from scratch.training.run import add_training_options, describe, finish_run, prepare, run_backend
+from scratch.cli import Parser, run_command
+from scratch.errors import UserError
+from scratch.training.run import (add_training_options, check_before_work, describe, finish_run,
+                                  prepare, run_backend)
 
 BACKENDS = {"numpy": "scratch", "torch": "reference.torch", "jax": "reference.jax"}
+REQUIRES = {"numpy": (), "torch": ("torch",), "jax": ("jax", "optax")}
+DEFAULT_PLOT = Path("runs/train_curves.png")
 
 
 def _backends(text):
@@ -29,24 +46,68 @@ def _backends(text):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m reference", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
-    train_parser = commands.add_parser("train", help="train on numpy, torch and jax side by side")
+    parser = Parser(prog="python -m reference", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    train_parser = commands.add_parser("train", help="train on numpy, torch and jax side by side",
+                                       description=__doc__)
     add_training_options(train_parser)
-    train_parser.add_argument("--backends", type=_backends, default=["numpy", "torch", "jax"])
-    train_parser.set_defaults(plot="runs/train_curves.png")
+    train_parser.add_argument("--backends", type=_backends, default="numpy,torch,jax",
+                              help="which backends to train, comma separated (numpy always "
+                                   "runs: it is the one the others are compared with)")
+    train_parser.set_defaults(plot=None)  # None: DEFAULT_PLOT, its folder made if need be
+    train_parser._option_string_actions["--plot"].help = (
+        f"save the training curves to this PNG (default: {DEFAULT_PLOT}, when matplotlib is "
+        f"installed)")
     from reference.show import add_show_parser
     add_show_parser(commands)
     return parser
 
 
+def installed(module):
+    return importlib.util.find_spec(module) is not None
+
+
+def jax_x64_enabled():
+    """Whether JAX will compute in float64: its flag once imported, else the variable it
+    reads at import (the same truthy spellings as jax's own parser)."""
+    if "jax" in sys.modules:
+        return bool(sys.modules["jax"].config.jax_enable_x64)
+    return os.environ.get("JAX_ENABLE_X64", "").strip().lower() in ("1", "true", "t", "yes", "y", "on")
+
+
+def check_frameworks(backends):
+    """The frameworks of --backends, checked before anything is loaded or trained."""
+    for name in backends:
+        missing = [module for module in REQUIRES[name] if not installed(module)]
+        if missing:
+            raise UserError(f"--backends {','.join(backends)}: {name} needs {' and '.join(missing)}, "
+                            f"which {'is' if len(missing) == 1 else 'are'} not installed "
+                            f"(pip install \".[frameworks]\", or leave {name} out of --backends)")
+    if "jax" in backends and not jax_x64_enabled():
+        value = os.environ.get("JAX_ENABLE_X64")
+        raise UserError(f"--backends {','.join(backends)}: jax needs JAX_ENABLE_X64=1 in the "
+                        f"environment (else it computes in float32 only); got "
+                        f"{'JAX_ENABLE_X64 unset' if value is None else f'JAX_ENABLE_X64={value}'}")
+
+
 def main(argv=None):
+    return run_command(_main, argv, prog="python -m reference")
+
+
+def _main(argv):
     args = build_parser().parse_args(argv)
     if args.command == "show":
         from reference.show import show_command
         return show_command(args)
-    run = prepare(args)
+    check_before_work(args)
+    check_frameworks(args.backends)
+    if args.plot is None:
+        if installed("matplotlib"):
+            DEFAULT_PLOT.parent.mkdir(exist_ok=True)
+            args.plot = DEFAULT_PLOT
+        else:
+            print("note: no plot of the curves (matplotlib is not installed)")
+    run = prepare(args, backends=len(args.backends))
     print(describe(args, run))
     results = {}
     for name in args.backends:

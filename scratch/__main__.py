@@ -4,20 +4,26 @@
     python -m scratch ledger --in 784 --hidden 128,64 --out 10 --batch 32   (whole MLP)
     python -m scratch explore learning-rate [--curvature 10 --steps 40]
     python -m scratch train [--dataset digits --hidden 128 --optimizer adam ...]
+    python -m scratch train --csv table.csv --target species [--task classification]
     python -m scratch diagnose [the same options as train] [--json PATH]
     python -m scratch lesson [N|name] [--out runs/lessons]     (the learning path)
     python -m scratch quiz [--topic N] [--seed S] [--answers FILE]
+
+A mistake prints one line and exits with status 2 (the command line) or 1 (found while
+running); Ctrl-C exits with 130. `python -m scratch COMMAND --help` lists each command's
+options and defaults.
 """
 
-import argparse
 import sys
 
 import numpy as np
 
 from scratch import GELU, Dropout, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from scratch.cli import Parser, check_memory, run_command
+from scratch.errors import UsageError
 from scratch.tools.ledger import format_ledger, layer_ledger, model_ledger
-from scratch.training.run import add_training_options, hidden_sizes, positive_float, positive_int
-from scratch.training.run import probability
+from scratch.training.run import (OPTIMIZER_SLOTS, add_training_options, check_before_work,
+                                  hidden_sizes, positive_float, positive_int, probability)
 
 # name -> how to build the layer from (d_in, d_out); elementwise layers ignore d_out
 LAYERS = {
@@ -34,46 +40,63 @@ LAYERS = {
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m scratch", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    ledger = commands.add_parser("ledger", help="list every tensor of one forward+backward pass")
+    parser = Parser(prog="python -m scratch", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    ledger = commands.add_parser("ledger", help="list every tensor of one forward+backward pass",
+                                 description="Every tensor of one forward and backward pass "
+                                             "of one component, or of one training step of "
+                                             "the whole MLP, with shape, dtype and bytes.")
     ledger.add_argument("component", nargs="?", choices=sorted(LAYERS) + ["mlp"], default="mlp",
-                        help="one component, or the whole MLP (default)")
-    ledger.add_argument("--hidden", type=hidden_sizes, default=[128, 64],
-                        help="MLP hidden widths, comma separated (default 128,64)")
-    ledger.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], default="adam",
-                        help="MLP only: whose state to list")
-    ledger.add_argument("--batch", type=positive_int, default=32)
-    ledger.add_argument("--in", dest="d_in", type=positive_int, default=784)
-    ledger.add_argument("--out", dest="d_out", type=positive_int, default=128)
-    ledger.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+                        help="one component, or the whole MLP")
+    # None: not given (an option a component does not use is refused, not ignored)
+    ledger.add_argument("--hidden", type=hidden_sizes, default=None,
+                        help="mlp only: hidden widths, comma separated (default: 128,64)")
+    ledger.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], default=None,
+                        help="mlp only: whose state to list (default: adam)")
+    ledger.add_argument("--batch", type=positive_int, default=32, help="rows in the batch")
+    ledger.add_argument("--in", dest="d_in", type=positive_int, default=784,
+                        help="input width")
+    ledger.add_argument("--out", dest="d_out", type=positive_int, default=None,
+                        help="linear and mlp only: output width (default: 128); elementwise "
+                             "components keep their input width")
+    ledger.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                        help="floating-point type of every tensor")
     ledger.add_argument("--dropout", type=probability, default=0.0,
-                        help="MLP only: dropout probability after each hidden activation "
-                             "(default 0: no dropout layers, no masks)")
+                        help="mlp only: dropout probability after each hidden activation "
+                             "(0: no dropout layers, no masks)")
 
-    explore = commands.add_parser("explore", help="demonstrations with known answers")
-    explore.add_argument("topic", choices=["learning-rate"])
+    explore = commands.add_parser("explore", help="demonstrations with known answers",
+                                  description="What too large a learning rate does, on a "
+                                              "quadratic whose answer is known.")
+    explore.add_argument("topic", choices=["learning-rate"], help="the demonstration")
     explore.add_argument("--curvature", type=positive_float, default=10.0,
                          help="largest curvature L of the quadratic (the other is 1)")
-    explore.add_argument("--steps", type=positive_int, default=40)
+    explore.add_argument("--steps", type=positive_int, default=40,
+                         help="gradient steps per learning rate")
 
-    add_training_options(commands.add_parser("train", help="train the MLP with NumPy alone"))
     add_training_options(commands.add_parser(
-        "diagnose", help="why does it not train? checks of the data, loss, gradients, updates"))
+        "train", help="train the MLP with NumPy alone",
+        description="Train the MLP with NumPy alone; prints the best epoch's losses and "
+                    "accuracies, and writes the outputs asked for."))
+    add_training_options(commands.add_parser(
+        "diagnose", help="why does it not train? checks of the data, loss, gradients, updates",
+        description="Why does it not train? Checks of the data, the loss, the gradients and "
+                    "the updates, in that order; exit status 1 when one fails."),
+        outputs=("json",), loop=False)
 
     lesson = commands.add_parser("lesson", help="the learning path: one measured lesson per topic")
     lesson.add_argument("which", nargs="?", default=None,
                         help="lesson number 1-10 or name; without it, the table of lessons")
     lesson.add_argument("--out", default="runs/lessons",
-                        help="folder for the lesson's PNG (default runs/lessons)")
+                        help="folder for the lesson's PNG")
     lesson.add_argument("--no-plot", action="store_true", help="print the answer only, no PNG")
     lesson.add_argument("--seed", type=int, default=0,
-                        help="seed of the lesson's data and runs (default 0)")
+                        help="seed of the lesson's data and runs")
     quiz = commands.add_parser("quiz", help="predict, then check: questions from real runs")
     quiz.add_argument("--topic", type=int, default=None,
                       help="ask only about this topic (1-10); default: one question per topic")
     quiz.add_argument("--count", type=positive_int, default=3,
-                      help="how many questions with --topic (default 3)")
+                      help="how many questions with --topic")
     quiz.add_argument("--seed", type=int, default=None,
                       help="seed of the questions (default: new ones every session)")
     quiz.add_argument("--answers", default=None,
@@ -83,7 +106,13 @@ def build_parser():
 
 
 def main(argv=None):
+    return run_command(_main, argv, prog="python -m scratch")
+
+
+def _main(argv):
     args = build_parser().parse_args(argv)
+    if args.command in ("train", "diagnose"):
+        check_before_work(args)
     if args.command == "train":
         return train_command(args)
     if args.command == "diagnose":
@@ -96,9 +125,38 @@ def main(argv=None):
         from scratch.tools.explore import format_study, learning_rate_study
         print(format_study(learning_rate_study(curvatures=(args.curvature, 1.0), steps=args.steps)))
         return 0
+    return ledger_command(args)
+
+
+def ledger_command(args):
+    mlp_only = [option for option, value in (("--hidden", args.hidden),
+                                             ("--optimizer", args.optimizer),
+                                             ("--dropout", args.dropout or None))
+                if value is not None]
+    if args.component != "mlp" and mlp_only:
+        raise UsageError(f"{mlp_only[0]}: used only by the mlp ledger; got it with "
+                         f"component {args.component}")
+    if args.component not in ("mlp", "linear") and args.d_out is not None:
+        raise UsageError(f"--out: used only by linear and mlp; got --out {args.d_out} with "
+                         f"{args.component}, whose output has its input's width (--in)")
+    args.hidden = args.hidden or [128, 64]
+    args.optimizer = args.optimizer or "adam"
+    args.d_out = args.d_out or 128
+    itemsize = np.dtype(args.dtype).itemsize
     rng = np.random.default_rng(0)
     if args.component == "mlp":
+        sizes = [args.d_in, *args.hidden, args.d_out]
+        n_params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+        check_memory((3 + OPTIMIZER_SLOTS[args.optimizer]) * n_params * itemsize
+                     + 4 * args.batch * sum(sizes) * itemsize,
+                     f"the ledger of MLP {sizes} ({n_params:,} parameters, {args.dtype})",
+                     "--hidden/--in/--out/--batch")
         return print_model_ledger(args, rng)
+    d_out = args.d_out if args.component == "linear" else args.d_in
+    n_weights = (args.d_in + 1) * d_out if args.component == "linear" else 0
+    check_memory(2 * n_weights * itemsize + 4 * args.batch * (args.d_in + d_out) * itemsize,
+                 f"the ledger of {args.component} ({args.d_in} -> {d_out}, batch {args.batch}, "
+                 f"{args.dtype})", "--in/--out/--batch")
     layer = LAYERS[args.component](args.d_in, args.d_out)
     params = layer.init(rng, dtype=args.dtype) if isinstance(layer, Linear) else {}
     X = rng.standard_normal((args.batch, args.d_in)).astype(args.dtype)

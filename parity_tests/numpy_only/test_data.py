@@ -72,11 +72,14 @@ def test_csv_loader(tmp_path):
 
 
 @pytest.mark.parametrize("content, target, message", [
-    ("a,b\n1,2\n", "c", "has no column 'c'; its columns are ['a', 'b']"),
-    ("a,b\n1,\n", "b", "line 2, column 'b' is empty"),
-    ("a,b\n1,2\nx,3\n", "b", "line 3, column 'a': 'x' is not a number"),
+    ("a,b\n1,2\n", "c", "--target 'c': expected a column of bad.csv; its columns are ['a', 'b']"),
+    ("a,b\n1,\n3,4\n", "b", "has 1 missing values (empty, NA, NaN, null...) in 1 rows, the "
+                           "first at line 2, column 'b'"),
+    ("a,b\n1,2\nx,3\n", "b", "line 3, column 'a': expected a number (features must be "
+                           "numeric); got 'x'"),
     ("a,b\n1,2,3\n", "b", "line 2 has 3 fields; the header has 2"),
-    ("a,b\n1,nan\n", "b", "line 2, column 'b' is 'nan'; expected a finite number"),
+    ("a,b\n1,nan\n", "b", "has 1 missing values"),
+    ("a,b\n1,inf\n2,3\n", "b", "line 2, column 'b': expected a finite number; got 'inf'"),
     ("a,b\n", "b", "has a header but no data rows"),
 ])
 def test_csv_errors(tmp_path, content, target, message):

@@ -25,7 +25,8 @@ def train_mlp(splits, sizes, optimizer, activation="relu", dropout=0.0, epochs=2
     mlp = MLP(sizes, activation=activation, dropout=dropout)
     backend = Backend(mlp, mlp.init(np.random.default_rng(seed)), optimizer)
     plan = plan_for(mlp, len(splits.train.y), batch_size, seed)
-    return train(backend, splits, plan, epochs, patience), mlp, backend
+    # lessons show what a too-large learning rate does, so an exploding loss is not stopped
+    return train(backend, splits, plan, epochs, patience, explode_factor=None), mlp, backend
 
 
 def pyplot():

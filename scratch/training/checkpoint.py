@@ -3,16 +3,17 @@
 A checkpoint holds each parameter array under its own name plus "__meta__", a JSON string
 (stored as a 0-d unicode array, so allow_pickle=False suffices) describing the model.
 Writing goes to a temporary file in the same folder, flushed and fsynced, then moved
-into place with os.replace: a crash leaves either the old file or the new, never half.
+into place with os.replace (scratch.training.outputs, the one writer of every output): a
+crash leaves either the old file or the new, never half.
 """
 
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from scratch.training.outputs import write_npz
 
 META_KEY = "__meta__"
 
@@ -27,18 +28,7 @@ def save_checkpoint(path, params, meta=None):
     if META_KEY in arrays:
         raise ValueError(f"save_checkpoint: a parameter may not be named {META_KEY!r}")
     arrays[META_KEY] = np.array(json.dumps(meta or {}))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as f:
-            np.savez(f, allow_pickle=False, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    write_npz(path, arrays)
     return path
 
 

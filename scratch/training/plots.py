@@ -7,6 +7,8 @@ def plot_histories(histories, path, title=""):
     matplotlib.use("Agg")  # files only, no display needed
     import matplotlib.pyplot as plt
 
+    from scratch.training.outputs import write_png
+
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
     styles = ["-", "--", ":"]
     for (label, history), style in zip(histories.items(), styles * 3):
@@ -23,6 +25,8 @@ def plot_histories(histories, path, title=""):
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    try:
+        write_png(path, fig)  # atomic: a failed save never replaces a good file
+    finally:
+        plt.close(fig)
     return path

@@ -1,9 +1,17 @@
 """One training run's set-up, shared by `python -m scratch train` (NumPy only) and
 `python -m reference train` (NumPy, torch and jax side by side): the options, and the
-dataset -> standardized splits -> model -> optimizer chain they describe."""
+dataset -> standardized splits -> model -> optimizer chain they describe.
+
+Everything a user can get wrong is checked before the work: the options when they are
+parsed (output paths included, see scratch.training.outputs), then `check_before_work`
+(combinations of options, what the outputs need), then in `prepare` the data and the
+memory the model would take, before it is allocated. The results go out through the one
+writer, scratch.training.outputs, atomically.
+"""
 
 import argparse
-import json
+import importlib.util
+import sys
 from typing import NamedTuple
 
 import numpy as np
@@ -13,6 +21,9 @@ from scratch.nn.mlp import ACTIVATIONS, MLP
 from scratch.optim.optimizers import skip_vectors
 from scratch.data.splits import Standardizer, duplicates_across_splits, split
 from scratch.training.train import plan_for, train
+from scratch.cli import check_memory
+from scratch.errors import Interrupted, OutputError, UsageError, UserError
+from scratch.training import outputs
 
 # name -> (optimizer class, its arguments beyond lr and weight_decay)
 OPTIMIZERS = {
@@ -35,6 +46,28 @@ def positive_int(text):
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer; got {value}")
     return value
+
+
+def non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {value}")
+    return value
+
+
+def output_path(kind):
+    """An argparse type for the --json / --plot / --checkpoint options: the path is checked
+    when the command line is parsed, long before the run would write to it."""
+    def check(text):
+        try:
+            return outputs.check_output_path(text, kind)
+        except OutputError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+    check.__name__ = f"{kind} path"
+    return check
 
 
 def non_negative_float(text):
@@ -72,32 +105,93 @@ def hidden_sizes(text):
     return sizes
 
 
-def add_training_options(parser):
-    parser.add_argument("--dataset", choices=datasets.NAMES, default="digits")
-    parser.add_argument("--csv", help="train on your own numeric CSV instead (with --target)")
-    parser.add_argument("--target", help="the target column of --csv")
+def add_training_options(parser, outputs=("plot", "checkpoint", "json"), loop=True):
+    """The options of a training run. outputs: which output files the command writes;
+    loop=False for a command that does not run the training loop (no --epochs...)."""
+    parser.add_argument("--dataset", choices=datasets.NAMES, default=None,
+                        help="a shipped or toy dataset; digits unless --csv is given")
+    parser.add_argument("--csv", help="train on your own CSV table instead (with --target); "
+                                      "see README, 'Your own CSV'")
+    parser.add_argument("--target", help="the name of the target column of --csv")
+    parser.add_argument("--task", choices=["classification", "regression"], default=None,
+                        help="what --target is; inferred when not given: "
+                             + datasets.TASK_RULE)
+    parser.add_argument("--drop-missing", action="store_true",
+                        help="drop the rows of --csv with missing values (empty, NA, NaN, "
+                             "null...) instead of stopping")
     parser.add_argument("--scale", choices=["standard", "minmax"], default="minmax",
                         help="feature scaling, fitted on the training split only")
     # defaults chosen on validation accuracy, averaged over split seeds 0-4, on digits
     parser.add_argument("--hidden", type=hidden_sizes, default=[256, 128], help="hidden widths, e.g. 128,64")
-    parser.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
-    parser.add_argument("--dropout", type=probability, default=0.2)
-    parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam")
+    parser.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu",
+                        help="the activation after every hidden layer")
+    parser.add_argument("--dropout", type=probability, default=0.2,
+                        help="probability of dropping a hidden unit while training")
+    parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam",
+                        help="the update rule")
     parser.add_argument("--lr", type=positive_float, default=None,
-                        help="learning rate (default depends on the optimizer)")
+                        help="learning rate (default: by optimizer: "
+                             + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + ")")
     parser.add_argument("--weight-decay", type=non_negative_float, default=0.0,
                         help="L2 (decoupled for adamw); biases are not decayed")
-    parser.add_argument("--epochs", type=positive_int, default=40)
-    parser.add_argument("--batch-size", type=positive_int, default=32)
-    parser.add_argument("--patience", type=positive_int, default=None,
-                        help="stop after this many epochs without a better validation loss")
-    parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--plot", default=None, help="save the training curves to this PNG")
-    parser.add_argument("--checkpoint", default=None, help="save the best parameters here (.npz)")
-    parser.add_argument("--json", default=None, help="write the results as JSON here")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    if loop:
+        parser.add_argument("--epochs", type=positive_int, default=40,
+                            help="passes over the training split")
+    parser.add_argument("--batch-size", type=positive_int, default=32, help="rows per update")
+    if loop:
+        parser.add_argument("--patience", type=positive_int, default=None,
+                            help="stop after this many epochs without a better validation "
+                                 "loss (default: train every epoch)")
+    parser.add_argument("--dtype", choices=["float64", "float32"], default="float64",
+                        help="floating-point type of the parameters and data")
+    parser.add_argument("--seed", type=non_negative_int, default=0,
+                        help="seed of the split, the initial parameters, batches and dropout")
+    helps = {"plot": "save the training curves to this PNG (needs matplotlib)",
+             "checkpoint": "save the best parameters here (.npz); on Ctrl-C, the best so far",
+             "json": "write the results as JSON here"}
+    for kind in outputs:
+        parser.add_argument(f"--{kind}", type=output_path(kind), default=None, help=helps[kind])
+    if loop:
+        parser.add_argument("--no-progress", action="store_true",
+                            help="no progress bar (there is none anyway unless stderr is a "
+                                 "terminal)")
     return parser
+
+
+def check_before_work(args):
+    """Combinations of options and what the outputs need, before any data is loaded.
+    Options are checked one by one when they are parsed; this is what parsing cannot see."""
+    if args.csv is not None and args.dataset is not None:
+        raise UsageError(f"--csv and --dataset: expected one of them; got both "
+                         f"(--dataset {args.dataset}, --csv {args.csv})")
+    if args.csv is not None and not args.target:
+        raise UsageError(f"--csv {args.csv}: expected --target too (the name of the target column)")
+    if args.csv is None:
+        for option, value in (("--target", args.target), ("--task", args.task),
+                              ("--drop-missing", args.drop_missing or None)):
+            if value is not None:
+                raise UsageError(f"{option}: used only with --csv; got it with "
+                                 f"--dataset {args.dataset or 'digits'}")
+    if getattr(args, "plot", None) is not None and importlib.util.find_spec("matplotlib") is None:
+        raise UserError(f"--plot {args.plot}: needs matplotlib, which is not installed "
+                        f"(pip install matplotlib, or leave out --plot)")
+
+
+OPTIMIZER_SLOTS = {"sgd": 0, "momentum": 1, "nesterov": 1, "rmsprop": 1, "adam": 2, "adamw": 2}
+
+
+def check_model_memory(sizes, n_train, args, backends=1):
+    """The model's arrays, estimated from its ledger, against this machine's memory:
+    per backend the parameters, their gradients, the optimizer's slots, the best epoch's
+    copy and the initial copy; and the activations of evaluating the training split."""
+    itemsize = np.dtype(args.dtype).itemsize
+    n_params = sum((d_in + 1) * d_out for d_in, d_out in zip(sizes[:-1], sizes[1:]))
+    copies = 4 + OPTIMIZER_SLOTS[args.optimizer]
+    activations = 3 * max(n_train, args.batch_size) * sum(sizes[1:]) * itemsize
+    needed = backends * (copies * n_params * itemsize + activations)
+    check_memory(needed, f"the model {sizes} ({n_params:,} parameters, {args.dtype}, "
+                         f"{args.optimizer}, {backends} backend{'s' if backends > 1 else ''})",
+                 f"--hidden {','.join(map(str, args.hidden))}")
 
 
 class Run(NamedTuple):
@@ -110,21 +204,28 @@ class Run(NamedTuple):
     leaks: list
 
 
-def prepare(args):
+def prepare(args, backends=1):
     if args.csv:
-        if not args.target:
-            raise SystemExit("error: --csv needs --target (the name of the target column)")
-        dataset = datasets.load_csv(args.csv, args.target)
+        dataset = datasets.load_csv(args.csv, args.target, task=args.task,
+                                    drop_missing=args.drop_missing)
     else:
-        dataset = datasets.load(args.dataset, seed=args.seed)
+        dataset = datasets.load(args.dataset or "digits", seed=args.seed)
     splits = split(dataset, seed=args.seed)
+    empty = [s.role for s in splits if len(s.y) == 0]
+    if empty:
+        raise UserError(f"{dataset.name}: expected enough rows for train, validation and test "
+                        f"splits (70/15/15%, per class); got {len(dataset.y)} rows, leaving "
+                        f"no {' and no '.join(empty)} rows")
     if args.batch_size > len(splits.train.y):
-        raise SystemExit(f"error: --batch-size {args.batch_size} is larger than the training "
-                         f"split ({len(splits.train.y)} rows)")
+        raise UserError(f"--batch-size {args.batch_size}: expected at most the number of "
+                        f"training rows; got {args.batch_size}, larger than the training "
+                        f"split ({len(splits.train.y)} rows)")
     splits = Standardizer.fit(splits.train, method=args.scale).transform_splits(splits)
     splits = type(splits)(*(s._replace(X=s.X.astype(args.dtype)) for s in splits))
-    outputs = dataset.num_classes if dataset.task == "classification" else 1
-    mlp = MLP([dataset.X.shape[1], *args.hidden, outputs], activation=args.activation,
+    width_out = dataset.num_classes if dataset.task == "classification" else 1
+    check_model_memory([dataset.X.shape[1], *args.hidden, width_out], len(splits.train.y),
+                       args, backends)
+    mlp = MLP([dataset.X.shape[1], *args.hidden, width_out], activation=args.activation,
               dropout=args.dropout)
     params = mlp.init(np.random.default_rng(args.seed), dtype=args.dtype)
     cls, extra = OPTIMIZERS[args.optimizer]
@@ -152,8 +253,23 @@ class BackendResult(NamedTuple):
 def run_backend(name, backend_cls, optimizers, run, args):
     """Train one backend (its Backend class and optimizer module) on the run's plan."""
     backend = backend_cls(run.mlp, run.params, build_optimizer(run, optimizers), run.dataset.task)
-    result = train(backend, run.splits, run.plan, args.epochs, args.patience,
-                   progress=not args.no_progress, label=name)
+    try:
+        # overflow on the way to a non-finite loss is reported once, as Diverged, by the
+        # loop: NumPy's warnings about each operation on the way would only bury that line
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            result = train(backend, run.splits, run.plan, args.epochs, args.patience,
+                           progress=not args.no_progress and sys.stderr.isatty(), label=name)
+    except Interrupted as stop:  # Ctrl-C: keep what was learnt, if asked to
+        if args.checkpoint and stop.params is not None:
+            save_checkpoint_of(args.checkpoint, run, stop.params,
+                               {"backend": name, "interrupted_in_epoch": stop.epoch,
+                                "best_epoch": stop.best_epoch})
+            stop.saved_to = args.checkpoint
+            stop.note = (f"; {name}'s best parameters so far (epoch {stop.best_epoch}) saved "
+                         f"to {args.checkpoint}")
+        elif args.checkpoint:
+            stop.note = f"; nothing saved to {args.checkpoint}: no epoch had finished"
+        raise
     test_loss, test_accuracy = backend.evaluate(run.splits.test.X, run.splits.test.y)
     return BackendResult(result, float(test_loss), float(test_accuracy))
 
@@ -173,7 +289,8 @@ def finish_run(args, run, results, title=None):
     print()
     print(header)
     print("-" * len(header))
-    payload = {"dataset": run.dataset.name, "dtype": args.dtype,
+    payload = {"dataset": run.dataset.name, "task": run.dataset.task,
+               "target_names": list(run.dataset.target_names), "dtype": args.dtype,
                "steps": len(reference.history.step_loss), "best_epoch": reference.best_epoch,
                "epochs_run": reference.epochs_run, "stopped_early": reference.stopped_early,
                "backends": {}, "max_abs_param_diff": {}, "max_abs_loss_diff": {}}
@@ -206,36 +323,52 @@ def finish_run(args, run, results, title=None):
           f"parameters restored from it."
           + (f" Differences are against {names[0]}: parameters at the end, losses at every "
              f"one of {payload['steps']} steps." if len(names) > 1 else ""))
-    if args.plot:
-        from pathlib import Path
-        from scratch.training.plots import plot_histories
-        Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
-        plot_histories({name: r.result.history for name, r in results.items()}, args.plot,
-                       title=title or run.dataset.name)
-        print(f"curves saved to {args.plot}")
+    # each output on its own: one that fails (disk full...) does not stop the others, and
+    # leaves any previous file of that name as it was (the writer is atomic)
+    failed = []
     if args.checkpoint:
-        from scratch.training.checkpoint import save_checkpoint
-        save_checkpoint(args.checkpoint, reference.params,
-                        {"sizes": run.mlp.sizes, "activation": run.mlp.activation,
-                         "dataset": run.dataset.name})
-        print(f"best {names[0]} parameters saved to {args.checkpoint}")
+        _write(failed, "--checkpoint", args.checkpoint, f"best {names[0]} parameters saved to",
+               lambda: save_checkpoint_of(args.checkpoint, run, reference.params))
     if args.json:
-        write_json(args.json, payload)
-        print(f"results written to {args.json}")
+        _write(failed, "--json", args.json, "results written to",
+               lambda: write_json(args.json, payload))
+    if args.plot:
+        from scratch.training.plots import plot_histories
+        _write(failed, "--plot", args.plot, "curves saved to",
+               lambda: plot_histories({name: r.result.history for name, r in results.items()},
+                                      args.plot, title=title or run.dataset.name))
+    if failed:
+        raise UserError("; ".join(failed))
     return payload
 
 
+def _write(failed, option, path, done, write):
+    try:
+        write()
+    except OSError as error:
+        failed.append(f"{option} {path}: could not be written ({error.strerror or error})")
+    else:
+        print(f"{done} {path}")
+
+
+def save_checkpoint_of(path, run, params, extra=None):
+    from scratch.training.checkpoint import save_checkpoint
+    return save_checkpoint(path, params, {"sizes": run.mlp.sizes, "activation": run.mlp.activation,
+                                          "dataset": run.dataset.name, **(extra or {})})
+
+
 def describe(args, run):
-    """One line saying what will be trained, and a warning line for leaked rows."""
+    """One line saying what will be trained, a line per decision the data loader made for
+    the user (a dropped index column or rows, the task), and a warning line for leaked rows."""
     cls, kwargs = run.optimizer
     shown = {k: v for k, v in kwargs.items() if k != "decay_mask"}
+    epochs = f"{args.epochs} epochs of " if hasattr(args, "epochs") else ""
     return (f"{run.dataset.name}: {len(run.splits.train.y)} train / {len(run.splits.validation.y)} "
             f"validation / {len(run.splits.test.y)} test rows; {run.mlp!r}; {cls}({shown}); "
-            f"{args.epochs} epochs of batch {args.batch_size}; {args.scale} scaling; {args.dtype}"
+            f"{epochs}batch {args.batch_size}; {args.scale} scaling; {args.dtype}"
+            + "".join(f"\nnote: {note}" for note in run.dataset.notes)
             + (f"\nwarning: feature rows duplicated across splits: {run.leaks}" if run.leaks else ""))
 
 
 def write_json(path, payload):
-    with open(path, "w") as f:
-        json.dump(payload, f, indent=2)
-        f.write("\n")
+    return outputs.write_json(path, payload)  # atomic; NumPy scalars serialise

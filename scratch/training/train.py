@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from scratch.errors import Diverged, Interrupted
 from scratch.nn.losses import loss_for_task
 from scratch.protocol import Learner, check_positive_int
 
@@ -73,9 +74,24 @@ class TrainResult(NamedTuple):
     stopped_early: bool
 
 
-def train(backend, splits, plan, epochs, patience=None, progress=False, label="numpy"):
+# A loss this many times the first step's (or than 1, whichever is larger) has exploded: a
+# healthy run's loss falls, and even a noisy start rarely doubles it. Finite but exploded
+# losses (cross-entropy of 7e5 at lr 1e6) are as hopeless as NaN, so both stop the run.
+EXPLODED = 1e3
+DIVERGED_ADVICE = ("the run diverged: try a smaller --lr (or scaled features); "
+                   "`python -m scratch diagnose` with the same options says what is wrong")
+
+
+def train(backend, splits, plan, epochs, patience=None, progress=False, label="numpy",
+          explode_factor=EXPLODED):
     """Run the loop; returns a TrainResult. patience=None trains all epochs (and still
-    returns the best epoch's parameters, chosen on validation loss)."""
+    returns the best epoch's parameters, chosen on validation loss).
+
+    A non-finite loss, or one above explode_factor times the first step's (None: no such
+    limit, for demonstrations that blow up on purpose), raises Diverged: nothing after it
+    can be better. Ctrl-C raises
+    Interrupted, a KeyboardInterrupt carrying the best parameters so far, for the caller
+    to save."""
     epochs = check_positive_int("train", "epochs", epochs)
     if patience is not None:
         patience = check_positive_int("train", "patience", patience)
@@ -87,38 +103,60 @@ def train(backend, splits, plan, epochs, patience=None, progress=False, label="n
     steps_per_epoch = math.ceil(plan.n_train / plan.batch_size)
     bar = None
     if progress:
-        from tqdm import tqdm  # optional, only for the progress bar
-        bar = tqdm(total=epochs * steps_per_epoch, desc=f"{label:>5}", unit="step", leave=True)
+        try:
+            from tqdm import tqdm  # optional, only for the progress bar
+        except ImportError:
+            tqdm = None
+        if tqdm is not None:
+            bar = tqdm(total=epochs * steps_per_epoch, desc=f"{label:>5}", unit="step", leave=True)
     epoch = 0
-    for epoch in range(1, epochs + 1):
-        for step, rows in enumerate(plan.batches(epoch)):
-            masks = plan.masks(epoch, step, len(rows))
-            start = time.perf_counter()
-            loss = backend.train_step(train_set.X[rows], train_set.y[rows], masks)
-            history.step_seconds.append(time.perf_counter() - start)
-            history.step_loss.append(float(loss))
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(loss=f"{float(loss):.4f}", epoch=epoch)
-        for name, subset in (("train", train_set), ("val", val_set)):
-            loss, accuracy = backend.evaluate(subset.X, subset.y)
-            getattr(history, f"{name}_loss").append(float(loss))
-            getattr(history, f"{name}_accuracy").append(float(accuracy))
-        if not np.isfinite(history.val_loss[-1]):
-            break  # diverged: nothing later can be better
-        if history.val_loss[-1] < best_loss:
-            best_loss, best_params, best_epoch, waited = history.val_loss[-1], backend.get_params(), epoch, 0
-        else:
-            waited += 1
-            if patience is not None and waited >= patience:
-                break
-    if bar is not None:
-        bar.close()
+    try:
+        for epoch in range(1, epochs + 1):
+            val_loss = _epoch(backend, train_set, val_set, plan, epoch, history, bar, label,
+                              explode_factor)
+            if val_loss < best_loss:
+                best_loss, best_params, best_epoch, waited = val_loss, backend.get_params(), epoch, 0
+            else:
+                waited += 1
+                if patience is not None and waited >= patience:
+                    break
+    except KeyboardInterrupt:
+        raise Interrupted(best_params, best_epoch, epoch) from None
+    finally:
+        if bar is not None:
+            bar.close()
     stopped_early = epoch < epochs
-    if best_params is None:  # never finite: return what there is
-        best_params, best_epoch = backend.get_params(), epoch
     backend.set_params(best_params)
     return TrainResult(best_params, history, best_epoch, epoch, stopped_early)
+
+
+def _epoch(backend, train_set, val_set, plan, epoch, history, bar, label, explode_factor):
+    """One epoch of updates, then the evaluation; returns the validation loss."""
+    for step, rows in enumerate(plan.batches(epoch)):
+        masks = plan.masks(epoch, step, len(rows))
+        start = time.perf_counter()
+        loss = backend.train_step(train_set.X[rows], train_set.y[rows], masks)
+        history.step_seconds.append(time.perf_counter() - start)
+        history.step_loss.append(float(loss))
+        if not math.isfinite(history.step_loss[-1]):
+            raise Diverged(f"{label}: the training loss became {history.step_loss[-1]} in "
+                           f"epoch {epoch}, step {step + 1}; {DIVERGED_ADVICE}")
+        if (explode_factor is not None
+                and history.step_loss[-1] > explode_factor * max(history.step_loss[0], 1.0)):
+            raise Diverged(f"{label}: the training loss exploded to {history.step_loss[-1]:.3g} in "
+                           f"epoch {epoch}, step {step + 1}, more than {explode_factor:g} times the "
+                           f"first step's {history.step_loss[0]:.3g}; {DIVERGED_ADVICE}")
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{float(loss):.4f}", epoch=epoch)
+    for name, subset in (("train", train_set), ("val", val_set)):
+        loss, accuracy = backend.evaluate(subset.X, subset.y)
+        getattr(history, f"{name}_loss").append(float(loss))
+        getattr(history, f"{name}_accuracy").append(float(accuracy))
+    if not math.isfinite(history.val_loss[-1]):
+        raise Diverged(f"{label}: the validation loss became {history.val_loss[-1]} after "
+                       f"epoch {epoch}; {DIVERGED_ADVICE}")
+    return history.val_loss[-1]
 
 
 def accuracy_of(logits, y):
