@@ -4,6 +4,8 @@
     python -m scratch ledger --in 784 --hidden 128,64 --out 10 --batch 32   (whole MLP)
     python -m scratch explore learning-rate [--curvature 10 --steps 40]
     python -m scratch train [--dataset digits --hidden 128 --optimizer adam ...]
+    python -m scratch train --resume CHECKPOINT --epochs N
+    python -m scratch predict CHECKPOINT (--csv FILE | --dataset NAME --split test)
     python -m scratch diagnose [the same options as train] [--json PATH]
 """
 
@@ -51,7 +53,11 @@ def build_parser():
                          help="largest curvature L of the quadratic (the other is 1)")
     explore.add_argument("--steps", type=positive_int, default=40)
 
-    add_training_options(commands.add_parser("train", help="train the MLP with NumPy alone"))
+    train = add_training_options(commands.add_parser("train", help="train the MLP with NumPy alone"))
+    train.add_argument("--resume", metavar="CHECKPOINT", default=None,
+                       help="carry on the run saved in CHECKPOINT (by --checkpoint) up to --epochs "
+                            "in total, bit-identical to an uninterrupted run; its options are "
+                            "the saved ones (default: start a new run)")
     add_training_options(commands.add_parser(
         "diagnose", help="why does it not train? checks of the data, loss, gradients, updates"))
     return parser
@@ -83,6 +89,9 @@ def train_command(args):
     from scratch.optim import optimizers
     from scratch.training.run import describe, finish_run, prepare, run_backend
     from scratch.training.train import Backend
+    if args.resume:
+        from scratch.training.resume import resume_command
+        return resume_command(args)
     run = prepare(args)
     print(describe(args, run))
     finish_run(args, run, {"numpy": run_backend("numpy", Backend, optimizers, run, args)})

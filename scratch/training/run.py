@@ -108,6 +108,7 @@ class Run(NamedTuple):
     optimizer: tuple        # (class name, kwargs) to build on any backend
     plan: object
     leaks: list
+    scaler: object = None   # the Standardizer fitted on the training split (saved in checkpoints)
 
 
 def prepare(args):
@@ -121,7 +122,8 @@ def prepare(args):
     if args.batch_size > len(splits.train.y):
         raise SystemExit(f"error: --batch-size {args.batch_size} is larger than the training "
                          f"split ({len(splits.train.y)} rows)")
-    splits = Standardizer.fit(splits.train, method=args.scale).transform_splits(splits)
+    scaler = Standardizer.fit(splits.train, method=args.scale)
+    splits = scaler.transform_splits(splits)
     splits = type(splits)(*(s._replace(X=s.X.astype(args.dtype)) for s in splits))
     outputs = dataset.num_classes if dataset.task == "classification" else 1
     mlp = MLP([dataset.X.shape[1], *args.hidden, outputs], activation=args.activation,
@@ -132,7 +134,8 @@ def prepare(args):
     if args.weight_decay or args.optimizer == "adamw":
         kwargs.update(weight_decay=args.weight_decay, decay_mask=skip_vectors)
     plan = plan_for(mlp, len(splits.train.y), args.batch_size, args.seed)
-    return Run(dataset, splits, mlp, params, (cls, kwargs), plan, duplicates_across_splits(splits))
+    return Run(dataset, splits, mlp, params, (cls, kwargs), plan, duplicates_across_splits(splits),
+               scaler)
 
 
 def build_optimizer(run, optimizers):
@@ -147,6 +150,7 @@ class BackendResult(NamedTuple):
     result: object          # TrainResult
     test_loss: float
     test_accuracy: float
+    backend: object = None  # the trained backend (its optimizer state goes into checkpoints)
 
 
 def run_backend(name, backend_cls, optimizers, run, args):
@@ -155,7 +159,7 @@ def run_backend(name, backend_cls, optimizers, run, args):
     result = train(backend, run.splits, run.plan, args.epochs, args.patience,
                    progress=not args.no_progress, label=name)
     test_loss, test_accuracy = backend.evaluate(run.splits.test.X, run.splits.test.y)
-    return BackendResult(result, float(test_loss), float(test_accuracy))
+    return BackendResult(result, float(test_loss), float(test_accuracy), backend)
 
 
 def finish_run(args, run, results, title=None):
@@ -177,7 +181,7 @@ def finish_run(args, run, results, title=None):
                "steps": len(reference.history.step_loss), "best_epoch": reference.best_epoch,
                "epochs_run": reference.epochs_run, "stopped_early": reference.stopped_early,
                "backends": {}, "max_abs_param_diff": {}, "max_abs_loss_diff": {}}
-    for name, (result, test_loss, test_accuracy) in results.items():
+    for name, (result, test_loss, test_accuracy, *_) in results.items():
         h = result.history
         best = result.best_epoch - 1
         ms = 1000 * float(np.median(h.step_seconds))
@@ -210,11 +214,10 @@ def finish_run(args, run, results, title=None):
                        title=title or run.dataset.name)
         print(f"curves saved to {args.plot}")
     if args.checkpoint:
-        from scratch.training.checkpoint import save_checkpoint
-        save_checkpoint(args.checkpoint, reference.params,
-                        {"sizes": run.mlp.sizes, "activation": run.mlp.activation,
-                         "dataset": run.dataset.name})
-        print(f"best {names[0]} parameters saved to {args.checkpoint}")
+        from scratch.training.checkpoint import checkpoint_of_run, save_run_checkpoint
+        save_run_checkpoint(args.checkpoint, checkpoint_of_run(args, run, results[names[0]]))
+        print(f"{names[0]} checkpoint (best parameters, optimizer state, position in the plan) "
+              f"saved to {args.checkpoint}")
     if args.json:
         write_json(args.json, payload)
         print(f"results written to {args.json}")

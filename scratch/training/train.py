@@ -71,12 +71,31 @@ class TrainResult(NamedTuple):
     best_epoch: int        # 1-based
     epochs_run: int
     stopped_early: bool
+    progress: object = None  # a Progress: where the run stands, to save and carry on from
 
 
-def train(backend, splits, plan, epochs, patience=None, progress=False, label="numpy"):
+class Progress(NamedTuple):
+    """Where a run stands after `epoch` completed epochs: with the backend's parameters
+    (`last_params`) and optimizer state, all that train() needs to carry on exactly as if
+    it had never stopped (the plan gives the same batches and masks for later epochs)."""
+    epoch: int             # epochs completed
+    history: History
+    best_loss: float       # the best validation loss so far (inf before the first)
+    best_params: dict      # its parameters (None before the first)
+    best_epoch: int
+    waited: int            # epochs since the best, for early stopping
+    last_params: dict      # the parameters after the last step, which the optimizer state fits
+
+
+def train(backend, splits, plan, epochs, patience=None, progress=False, label="numpy", start=None):
     """Run the loop; returns a TrainResult. patience=None trains all epochs (and still
-    returns the best epoch's parameters, chosen on validation loss)."""
+    returns the best epoch's parameters, chosen on validation loss). start: a Progress to
+    carry on from (epochs start.epoch + 1 .. epochs), the backend already holding its
+    last_params and optimizer state."""
     epochs = check_positive_int("train", "epochs", epochs)
+    if start is not None and start.epoch >= epochs:
+        raise ValueError(f"train expects epochs beyond the {start.epoch} already run; got "
+                         f"epochs={epochs}")
     if patience is not None:
         patience = check_positive_int("train", "patience", patience)
     train_set, val_set = splits.train, splits.validation
@@ -84,13 +103,19 @@ def train(backend, splits, plan, epochs, patience=None, progress=False, label="n
         raise ValueError("train expects a non-empty validation split (it selects the best epoch)")
     history = History([], [], [], [], [], [])
     best_loss, best_params, best_epoch, waited = math.inf, None, 0, 0
+    epoch = 0
+    if start is not None:  # carry on: copies, so that the caller's Progress stays as it was
+        history = History(*(list(values) for values in start.history))
+        best_loss, best_params, best_epoch, waited = (start.best_loss, start.best_params,
+                                                      start.best_epoch, start.waited)
+        epoch = start.epoch
     steps_per_epoch = math.ceil(plan.n_train / plan.batch_size)
     bar = None
     if progress:
         from tqdm import tqdm  # optional, only for the progress bar
-        bar = tqdm(total=epochs * steps_per_epoch, desc=f"{label:>5}", unit="step", leave=True)
-    epoch = 0
-    for epoch in range(1, epochs + 1):
+        bar = tqdm(total=(epochs - epoch) * steps_per_epoch, desc=f"{label:>5}", unit="step",
+                   leave=True)
+    for epoch in range(epoch + 1, epochs + 1):
         for step, rows in enumerate(plan.batches(epoch)):
             masks = plan.masks(epoch, step, len(rows))
             start = time.perf_counter()
@@ -115,10 +140,12 @@ def train(backend, splits, plan, epochs, patience=None, progress=False, label="n
     if bar is not None:
         bar.close()
     stopped_early = epoch < epochs
+    last_params = backend.get_params()
+    progress = Progress(epoch, history, best_loss, best_params, best_epoch, waited, last_params)
     if best_params is None:  # never finite: return what there is
-        best_params, best_epoch = backend.get_params(), epoch
+        best_params, best_epoch = last_params, epoch
     backend.set_params(best_params)
-    return TrainResult(best_params, history, best_epoch, epoch, stopped_early)
+    return TrainResult(best_params, history, best_epoch, epoch, stopped_early, progress)
 
 
 def accuracy_of(logits, y):
