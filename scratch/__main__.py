@@ -58,6 +58,12 @@ def build_parser():
                        help="carry on the run saved in CHECKPOINT (by --checkpoint) up to --epochs "
                             "in total, bit-identical to an uninterrupted run; its options are "
                             "the saved ones (default: start a new run)")
+    from scratch.training.predict import add_predict_options
+    add_predict_options(commands.add_parser(
+        "predict", help="predictions (and metrics, given labels) from a checkpoint",
+        description="Per-row predictions from a checkpoint on raw features: CSV (row, "
+                    "prediction, one probability per class, label) or --json, with the "
+                    "metrics when labels are present."))
     add_training_options(commands.add_parser(
         "diagnose", help="why does it not train? checks of the data, loss, gradients, updates"))
     return parser
@@ -67,6 +73,9 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.command == "train":
         return train_command(args)
+    if args.command == "predict":
+        from scratch.training.predict import predict_command
+        return predict_command(args)
     if args.command == "diagnose":
         return diagnose_command(args)
     if args.command == "explore":

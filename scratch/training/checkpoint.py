@@ -28,11 +28,19 @@ def save_checkpoint(path, params, meta=None):
     if META_KEY in arrays:
         raise ValueError(f"save_checkpoint: a parameter may not be named {META_KEY!r}")
     arrays[META_KEY] = np.array(json.dumps(meta or {}))
+    return atomic_write(path, lambda f: np.savez(f, allow_pickle=False, **arrays))
+
+
+def atomic_write(path, write):
+    """Call write(f) on a binary file that becomes `path` only once complete: a temporary
+    file in the same folder, flushed, fsynced, then os.replace. Used for every file the
+    project writes out (checkpoints, predictions, exports)."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as f:
-            np.savez(f, allow_pickle=False, **arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(temporary, path)
