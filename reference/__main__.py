@@ -1,4 +1,6 @@
 """`python -m reference train`: the cross-framework training demo (the main job).
+`python -m reference export | import | handoff`: the bridge to plain PyTorch and JAX
+(reference/bridge/).
 
 Trains the same MLP from the same initial parameters on NumPy (scratch), PyTorch and JAX,
 through the same loop with the same batch order and the same dropout masks, then prints
@@ -34,11 +36,16 @@ def build_parser():
     add_training_options(train_parser)
     train_parser.add_argument("--backends", type=_backends, default=["numpy", "torch", "jax"])
     train_parser.set_defaults(plot="runs/train_curves.png")
+    from reference.bridge.cli import add_bridge_commands
+    add_bridge_commands(commands)
     return parser
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if args.command != "train":
+        from reference.bridge.cli import run_bridge_command
+        return run_bridge_command(args)
     run = prepare(args)
     print(describe(args, run))
     results = {}
