@@ -272,11 +272,11 @@ def load_run_checkpoint(path):
     that do not fit the architecture: CheckpointError with the reason, in one line."""
     arrays, meta = load_checkpoint(path)
     if meta.get("format") != FORMAT:
-        missing = [k for k in ("format version", "dropout", "dtype", "task and class names",
-                               "scaler statistics", "optimizer state", "training position")]
-        raise CheckpointError(f"{path} is a checkpoint of the old format (it holds only "
-                              f"{sorted(meta) or 'parameters'}): it lacks the {', '.join(missing)}; "
-                              f"train again with --checkpoint to write a self-describing one")
+        raise CheckpointError(f"{path} is a checkpoint of the old format (besides parameters it "
+                              f"holds only {sorted(meta)}): it lacks the format version, dropout, "
+                              f"dtype, task and class names, scaler statistics, optimizer state "
+                              f"and training position; train again with --checkpoint to write a "
+                              f"self-describing one")
     if meta.get("version") != VERSION:
         raise CheckpointError(f"{path} has checkpoint format version {meta.get('version')!r}; "
                               f"this program reads version {VERSION}")
