@@ -82,7 +82,7 @@ def run_snippet(name, folder, X_raw, y):
     return namespace
 
 
-def iris_rows(run):
+def iris_rows():
     """Raw (unscaled) training rows and labels: what a user holds."""
     from scratch.data import datasets
     from scratch.data.splits import split
@@ -95,7 +95,7 @@ def test_readme_pure_torch_lines_rebuild_model_and_optimizer(tmp_path, variant):
     path, run = make_checkpoint(tmp_path, variant)
     checkpoint = load_run_checkpoint(path)
     write_torch_export(checkpoint, tmp_path / "model.pt")
-    X_raw, y = iris_rows(run)
+    X_raw, y = iris_rows()
     ns = run_snippet("pure-torch", tmp_path, X_raw, y)
     # evaluation: the last parameters' probabilities, as scratch computes them
     last = checkpoint._replace(params=checkpoint.last_params)
@@ -116,7 +116,7 @@ def test_readme_pure_jax_lines_rebuild_params_and_optax_state(tmp_path, variant)
     path, run = make_checkpoint(tmp_path, variant)
     checkpoint = load_run_checkpoint(path)
     write_jax_export(checkpoint, tmp_path / "model.npz")
-    X_raw, y = iris_rows(run)
+    X_raw, y = iris_rows()
     ns = run_snippet("pure-jax", tmp_path, X_raw, y)
     last = checkpoint._replace(params=checkpoint.last_params)
     probabilities = np.asarray(ns["probabilities"])
@@ -197,6 +197,16 @@ def cli(*args):
                           capture_output=True, text=True, timeout=300)
 
 
+def user_error(*args):
+    """The one-line message `python -m reference ARGS` exits with (run in-process: fast)."""
+    from reference.__main__ import main
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+    message = str(exit_info.value.code)
+    assert message.startswith("error: ") and "\n" not in message and "Traceback" not in message
+    return message
+
+
 class Arbitrary:
     """Not a tensor: pickled by reference to this module, so weights_only must refuse it."""
 
@@ -217,12 +227,12 @@ def test_bad_files_are_one_line_errors_and_never_replace_a_good_file(tmp_path):
              ("v7.pt", "torch export of version 7; this program reads version 1"),
              ("cut.pt", "not a zip archive: truncated or foreign")]
     for name, message in cases:
-        out = cli("import", str(tmp_path / name), "--to", str(good))
-        assert out.returncode != 0 and message in out.stderr, (name, out.stderr)
-        assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+        assert message in user_error("import", str(tmp_path / name), "--to", str(good)), name
         assert good.read_bytes() == path.read_bytes()  # the good file is untouched
-    out = cli("export", str(tmp_path / "cut.pt"), "--to", "torch", str(tmp_path / "y.pt"))
-    assert out.returncode != 0 and "Traceback" not in out.stderr and not (tmp_path / "y.pt").exists()
+    assert "not a readable checkpoint" in user_error("export", str(tmp_path / "cut.pt"), "--to",
+                                                     "torch", str(tmp_path / "y.pt"))
+    assert not (tmp_path / "y.pt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
 def test_a_plain_torch_state_dict_imports_and_predicts_as_torch_does(tmp_path):
@@ -238,12 +248,11 @@ def test_a_plain_torch_state_dict_imports_and_predicts_as_torch_does(tmp_path):
         loss.backward()
         optimizer.step()
     torch.save(model.state_dict(), tmp_path / "mine.pt")
-    out = cli("import", str(tmp_path / "mine.pt"), "--to", str(tmp_path / "mine.npz"),
-              "--activation", "tanh")
-    assert out.returncode != 0 and "give --dropout P" in out.stderr
-    out = cli("import", str(tmp_path / "mine.pt"), "--to", str(tmp_path / "mine.npz"),
-              "--activation", "tanh", "--dropout", "0.1")
-    assert out.returncode == 0, out.stderr
+    assert "give --dropout P" in user_error("import", str(tmp_path / "mine.pt"), "--to",
+                                            str(tmp_path / "mine.npz"), "--activation", "tanh")
+    from reference.__main__ import main
+    assert main(["import", str(tmp_path / "mine.pt"), "--to", str(tmp_path / "mine.npz"),
+                 "--activation", "tanh", "--dropout", "0.1"]) == 0
     checkpoint = load_run_checkpoint(tmp_path / "mine.npz")
     assert checkpoint.model["sizes"] == [4, 8, 3] and checkpoint.scaler is None
     model.eval()

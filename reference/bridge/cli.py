@@ -3,6 +3,7 @@
 import argparse
 
 from scratch.data.datasets import NAMES
+from scratch.nn.mlp import ACTIVATIONS
 from scratch.training.run import (OPTIMIZERS, hidden_sizes, non_negative_float, positive_float,
                                   positive_int, probability)
 
@@ -29,9 +30,9 @@ def add_bridge_commands(commands):
     imported.add_argument("file", help="the .pt or .npz file")
     imported.add_argument("--to", dest="out", required=True, metavar="CHECKPOINT",
                           help="the checkpoint to write (.npz)")
-    imported.add_argument("--activation", default="relu",
+    imported.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu",
                           help="for a bare state_dict: the activation between the Linear layers")
-    imported.add_argument("--dropout", type=float, default=None,
+    imported.add_argument("--dropout", type=probability, default=None,
                           help="for a bare state_dict whose Linear layers are 3 apart: the dropout "
                                "probability (required then)")
     imported.add_argument("--task", choices=["classification", "regression"],

@@ -235,6 +235,5 @@ def describe(args, run):
 
 
 def write_json(path, payload):
-    with open(path, "w") as f:
-        json.dump(payload, f, indent=2)
-        f.write("\n")
+    from scratch.training.checkpoint import atomic_write
+    atomic_write(path, lambda f: f.write((json.dumps(payload, indent=2) + "\n").encode()))
