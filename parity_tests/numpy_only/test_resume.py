@@ -61,7 +61,7 @@ def test_resumed_run_is_bit_identical_to_the_uninterrupted_run(tmp_path, name, c
     path = save_run_checkpoint(tmp_path / "ckpt.npz", checkpoint_of_run(args_first, run, first))
     checkpoint = load_run_checkpoint(path)
     backend, start = resume_backend(Backend, run, checkpoint)
-    resumed = train(backend, run.splits, run.plan, total, patience, start=start)
+    resumed = train(backend, run.splits, run.plan, total, patience, resume_from=start)
 
     expected = whole.result
     if patience is not None:  # the setting must exercise what it claims to

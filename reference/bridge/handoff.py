@@ -202,7 +202,7 @@ def handoff(args):
     write_jax_export(checkpoint, workdir / "handoff_jax.npz")
 
     backend, start = resume_backend(Backend, run, checkpoint)  # scratch carrying on alone
-    result = train(backend, run.splits, run.plan, args.epochs, None, start=start)
+    result = train(backend, run.splits, run.plan, args.epochs, None, resume_from=start)
     last = result.progress.last_params
     backend.set_params(last)
     logits, _ = run.mlp.forward(last, run.splits.test.X)

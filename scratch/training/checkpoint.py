@@ -1,9 +1,12 @@
-"""Saving and loading parameters as .npz: no pickle, atomic writes, clear errors.
+"""Saving and loading checkpoints as .npz: no pickle, atomic writes, clear errors.
 
-A checkpoint holds each parameter array under its own name plus "__meta__", a JSON string
-(stored as a 0-d unicode array, so allow_pickle=False suffices) describing the model.
-Writing goes to a temporary file in the same folder, flushed and fsynced, then moved
-into place with os.replace: a crash leaves either the old file or the new, never half.
+save_checkpoint / load_checkpoint: arrays under their own names plus "__meta__", a JSON
+string (stored as a 0-d unicode array, so allow_pickle=False suffices).
+save_run_checkpoint / load_run_checkpoint: the self-describing checkpoint of a training run
+built on them (format version 2, laid out below): everything predict, resume, export and
+import need. Writing goes to a temporary file in the same folder, flushed and fsynced, then
+moved into place with os.replace (atomic_write): a crash leaves either the old file or the
+new, never half.
 """
 
 import json

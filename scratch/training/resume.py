@@ -18,7 +18,7 @@ from scratch.training.train import History, Progress
 
 
 def progress_of(checkpoint):
-    """The checkpoint's Progress, for train(start=...)."""
+    """The checkpoint's Progress, for train(resume_from=...)."""
     p = checkpoint.progress
     return Progress(p["epoch"], History(**{k: list(v) for k, v in p["history"].items()}),
                     float(p["best_loss"]), checkpoint.params if p["best_epoch"] else None,
@@ -72,7 +72,7 @@ def check_same_data(run, checkpoint, path):
 
 def resume_backend(backend_cls, run, checkpoint):
     """A NumPy backend holding the checkpoint's last parameters and optimizer state, and the
-    Progress to hand to train(start=...)."""
+    Progress to hand to train(resume_from=...)."""
     optimizer = optimizer_from_config(checkpoint.optimizer)
     backend = backend_cls(run.mlp, checkpoint.last_params, optimizer, checkpoint.task)
     backend.state = {slot: ({k: np.array(v) for k, v in value.items()}
@@ -100,7 +100,7 @@ def resume_command(args):
           f"(step {checkpoint.progress['step']})")
     backend, start = resume_backend(Backend, run, checkpoint)
     result = train(backend, run.splits, run.plan, args.epochs, args.patience,
-                   progress=not args.no_progress, label="numpy", start=start)
+                   progress=not args.no_progress, label="numpy", resume_from=start)
     test_loss, test_accuracy = backend.evaluate(run.splits.test.X, run.splits.test.y)
     finish_run(args, run, {"numpy": BackendResult(result, float(test_loss), float(test_accuracy),
                                                   backend)})

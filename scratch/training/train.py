@@ -87,14 +87,15 @@ class Progress(NamedTuple):
     last_params: dict      # the parameters after the last step, which the optimizer state fits
 
 
-def train(backend, splits, plan, epochs, patience=None, progress=False, label="numpy", start=None):
+def train(backend, splits, plan, epochs, patience=None, progress=False, label="numpy",
+          resume_from=None):
     """Run the loop; returns a TrainResult. patience=None trains all epochs (and still
-    returns the best epoch's parameters, chosen on validation loss). start: a Progress to
-    carry on from (epochs start.epoch + 1 .. epochs), the backend already holding its
+    returns the best epoch's parameters, chosen on validation loss). resume_from: a Progress to
+    carry on from (epochs resume_from.epoch + 1 .. epochs), the backend already holding its
     last_params and optimizer state."""
     epochs = check_positive_int("train", "epochs", epochs)
-    if start is not None and start.epoch >= epochs:
-        raise ValueError(f"train expects epochs beyond the {start.epoch} already run; got "
+    if resume_from is not None and resume_from.epoch >= epochs:
+        raise ValueError(f"train expects epochs beyond the {resume_from.epoch} already run; got "
                          f"epochs={epochs}")
     if patience is not None:
         patience = check_positive_int("train", "patience", patience)
@@ -104,11 +105,11 @@ def train(backend, splits, plan, epochs, patience=None, progress=False, label="n
     history = History([], [], [], [], [], [])
     best_loss, best_params, best_epoch, waited = math.inf, None, 0, 0
     epoch = 0
-    if start is not None:  # carry on: copies, so that the caller's Progress stays as it was
-        history = History(*(list(values) for values in start.history))
-        best_loss, best_params, best_epoch, waited = (start.best_loss, start.best_params,
-                                                      start.best_epoch, start.waited)
-        epoch = start.epoch
+    if resume_from is not None:  # carry on: copies, so that the caller's Progress stays as it was
+        r = resume_from
+        history = History(*(list(values) for values in r.history))
+        best_loss, best_params, best_epoch, waited = r.best_loss, r.best_params, r.best_epoch, r.waited
+        epoch = r.epoch
     steps_per_epoch = math.ceil(plan.n_train / plan.batch_size)
     bar = None
     if progress:
@@ -141,11 +142,11 @@ def train(backend, splits, plan, epochs, patience=None, progress=False, label="n
         bar.close()
     stopped_early = epoch < epochs
     last_params = backend.get_params()
-    progress = Progress(epoch, history, best_loss, best_params, best_epoch, waited, last_params)
+    position = Progress(epoch, history, best_loss, best_params, best_epoch, waited, last_params)
     if best_params is None:  # never finite: return what there is
         best_params, best_epoch = last_params, epoch
     backend.set_params(best_params)
-    return TrainResult(best_params, history, best_epoch, epoch, stopped_early, progress)
+    return TrainResult(best_params, history, best_epoch, epoch, stopped_early, position)
 
 
 def accuracy_of(logits, y):
