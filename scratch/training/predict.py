@@ -14,7 +14,6 @@ reports (loss_for_task's mean loss and accuracy on the same arrays): the same nu
 import csv
 import io
 import json
-import math
 import sys
 from typing import NamedTuple
 
@@ -32,7 +31,7 @@ from scratch.training.train import accuracy_of
 class Prediction(NamedTuple):
     outputs: np.ndarray    # (N, C) class probabilities, or (N, 1) regression values
     predicted: np.ndarray  # (N,) class indices, or (N,) values
-    metrics: dict          # {"rows", "loss", "accuracy"} when labels were given, else {"rows"}
+    metrics: dict          # {"rows"}, with labels also "loss" (and "accuracy" for classes)
 
 
 def model_of(checkpoint):
@@ -63,7 +62,8 @@ def predict(checkpoint, X_raw, y=None):
         target = y if checkpoint.task == "classification" else y.reshape(-1, 1).astype(Y.dtype)
         loss, _ = loss_for_task(checkpoint.task).forward(Y, target)
         metrics["loss"] = float(loss)
-        metrics["accuracy"] = accuracy_of(Y, y) if checkpoint.task == "classification" else math.nan
+        if checkpoint.task == "classification":
+            metrics["accuracy"] = accuracy_of(Y, y)
     return Prediction(outputs, predicted, metrics)
 
 
