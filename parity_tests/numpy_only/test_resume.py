@@ -51,11 +51,20 @@ def run_of(args, cls, kwargs):
 @pytest.mark.parametrize("name, cls, kwargs, dropout, patience", SETTINGS, ids=[s[0] for s in SETTINGS])
 def test_resumed_run_is_bit_identical_to_the_uninterrupted_run(tmp_path, name, cls, kwargs,
                                                                dropout, patience):
+    check_resume(tmp_path, cls, kwargs, dropout, patience)
+
+
+def test_resume_is_bit_identical_in_float32_too(tmp_path):
+    check_resume(tmp_path, "SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True}, 0.2, None,
+                 dtype="float32")
+
+
+def check_resume(tmp_path, cls, kwargs, dropout, patience, dtype="float64"):
     total, stop_after = 10, 7
-    args = options(dropout=dropout, patience=patience, epochs=total)
+    args = options(dropout=dropout, patience=patience, epochs=total, dtype=dtype)
     whole = run_backend("numpy", Backend, optimizers, run_of(args, cls, kwargs), args)
 
-    args_first = options(dropout=dropout, patience=patience, epochs=stop_after)
+    args_first = options(dropout=dropout, patience=patience, epochs=stop_after, dtype=dtype)
     run = run_of(args_first, cls, kwargs)
     first = run_backend("numpy", Backend, optimizers, run, args_first)
     path = save_run_checkpoint(tmp_path / "ckpt.npz", checkpoint_of_run(args_first, run, first))
@@ -69,6 +78,7 @@ def test_resumed_run_is_bit_identical_to_the_uninterrupted_run(tmp_path, name, c
     assert (resumed.best_epoch, resumed.epochs_run, resumed.stopped_early) == \
         (expected.best_epoch, expected.epochs_run, expected.stopped_early)
     for key in expected.params:
+        assert resumed.params[key].dtype == np.dtype(dtype)
         assert np.array_equal(resumed.params[key], expected.params[key]), key
         assert np.array_equal(resumed.progress.last_params[key], expected.progress.last_params[key])
     state, expected_state = backend.state, whole.backend.state

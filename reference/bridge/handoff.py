@@ -16,7 +16,6 @@ Target, in float64: max |Δparam| <= 1e-9 and identical test accuracies.
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
@@ -163,7 +162,7 @@ def continue_in_jax(path, run, start_epoch, epochs):
         return (jnp.asarray(X_raw) - data["scaler_centre"]) / data["scaler_scale"]
 
     X_train, y_train = raw(run, run.splits.train)
-    X_train = features(X_train)
+    X_train = np.asarray(features(X_train))  # scaled by JAX; batches are then cut in NumPy
     losses = []
     for epoch in range(start_epoch + 1, epochs + 1):
         for step_index, rows in enumerate(run.plan.batches(epoch)):
