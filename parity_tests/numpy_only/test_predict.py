@@ -71,6 +71,10 @@ def test_predict_from_a_raw_csv_matches_an_independent_forward_pass(trained):
     accuracy = np.mean([r["prediction"] == r["label"] for r in rows])
     assert accuracy == run["test_accuracy"]
     assert f"accuracy {run['test_accuracy']:.6g}" in out.stdout
+    # from the raw CSV, the run's own test metrics, bit for bit
+    out = cli("predict", str(folder / "c.npz"), "--csv", str(path), "--target", "species", "--json")
+    metrics = json.loads(out.stdout)["metrics"]
+    assert metrics["loss"] == run["test_loss"] and metrics["accuracy"] == run["test_accuracy"]
 
 
 def test_predict_regression_values_and_loss(tmp_path):
