@@ -102,3 +102,5 @@ def test_predict_mistakes_are_one_line(trained, tmp_path):
         assert out.returncode != 0 and message in out.stderr and "Traceback" not in out.stderr
     out = cli("predict", str(old), "--dataset", "iris")
     assert "checkpoint of the old format" in out.stderr and "Traceback" not in out.stderr
+    assert "(default: test)" in cli("predict", "--help").stdout
+    assert "--resume CHECKPOINT" in cli("train", "--help").stdout
