@@ -1,4 +1,6 @@
 """`python -m reference train`: the cross-framework training demo (the main job).
+`python -m reference export | import | handoff`: the bridge to plain PyTorch and JAX
+(reference/bridge/).
 
 Trains the same MLP from the same initial parameters on NumPy (scratch), PyTorch and JAX,
 through the same loop with the same batch order and the same dropout masks, then prints
@@ -60,6 +62,8 @@ def build_parser():
         f"installed)")
     from reference.show import add_show_parser
     add_show_parser(commands)
+    from reference.bridge.cli import add_bridge_commands
+    add_bridge_commands(commands)
     return parser
 
 
@@ -99,6 +103,9 @@ def _main(argv):
     if args.command == "show":
         from reference.show import show_command
         return show_command(args)
+    if args.command != "train":
+        from reference.bridge.cli import run_bridge_command
+        return run_bridge_command(args)
     check_before_work(args)
     check_frameworks(args.backends)
     if args.plot is None:

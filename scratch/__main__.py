@@ -5,6 +5,8 @@
     python -m scratch explore learning-rate [--curvature 10 --steps 40]
     python -m scratch train [--dataset digits --hidden 128 --optimizer adam ...]
     python -m scratch train --csv table.csv --target species [--task classification]
+    python -m scratch train --resume CHECKPOINT --epochs N
+    python -m scratch predict CHECKPOINT (--csv FILE | --dataset NAME --split test)
     python -m scratch diagnose [the same options as train] [--json PATH]
     python -m scratch lesson [N|name] [--out runs/lessons]     (the learning path)
     python -m scratch quiz [--topic N] [--seed S] [--answers FILE]
@@ -74,10 +76,20 @@ def build_parser():
     explore.add_argument("--steps", type=positive_int, default=40,
                          help="gradient steps per learning rate")
 
-    add_training_options(commands.add_parser(
+    from scratch.training.predict import add_predict_options
+    add_predict_options(commands.add_parser(
+        "predict", help="predictions (and metrics, given labels) from a checkpoint",
+        description="Per-row predictions from a checkpoint on raw features: CSV (row, "
+                    "prediction, one probability per class, label) or --json, with the "
+                    "metrics when labels are present."))
+    train = add_training_options(commands.add_parser(
         "train", help="train the MLP with NumPy alone",
         description="Train the MLP with NumPy alone; prints the best epoch's losses and "
                     "accuracies, and writes the outputs asked for."))
+    train.add_argument("--resume", metavar="CHECKPOINT", default=None,
+                       help="carry on the run saved in CHECKPOINT (by --checkpoint) up to --epochs "
+                            "in total, bit-identical to an uninterrupted run; its options are "
+                            "the saved ones (default: start a new run)")
     add_training_options(commands.add_parser(
         "diagnose", help="why does it not train? checks of the data, loss, gradients, updates",
         description="Why does it not train? Checks of the data, the loss, the gradients and "
@@ -115,6 +127,9 @@ def _main(argv):
         check_before_work(args)
     if args.command == "train":
         return train_command(args)
+    if args.command == "predict":
+        from scratch.training.predict import predict_command
+        return predict_command(args)
     if args.command == "diagnose":
         return diagnose_command(args)
     if args.command == "lesson":
@@ -170,6 +185,9 @@ def train_command(args):
     from scratch.optim import optimizers
     from scratch.training.run import describe, finish_run, prepare, run_backend
     from scratch.training.train import Backend
+    if args.resume:
+        from scratch.training.resume import resume_command
+        return resume_command(args)
     run = prepare(args)
     print(describe(args, run))
     finish_run(args, run, {"numpy": run_backend("numpy", Backend, optimizers, run, args)})

@@ -260,7 +260,7 @@ def test_sigint_in_a_real_process_exits_130_with_one_line(tmp_path):
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("python -m scratch: interrupted (Ctrl-C)")
     # saved when an epoch had finished, else said so: either way the line tells
-    assert ("saved to" in lines[0]) == (tmp_path / "p.npz").exists()
+    assert ("best parameters so far" in lines[0]) == (tmp_path / "p.npz").exists()
 
 
 def test_help_keeps_the_examples_shows_defaults_and_describes_every_option(capsys):
@@ -271,7 +271,7 @@ def test_help_keeps_the_examples_shows_defaults_and_describes_every_option(capsy
     out = capsys.readouterr().out
     assert "\n    python -m scratch ledger linear --batch 32 --in 784 --out 128\n" in out
     commands = next(a for a in parser._actions if a.dest == "command").choices
-    assert set(commands) == {"ledger", "explore", "train", "diagnose", "lesson", "quiz"}
+    assert set(commands) == {"ledger", "explore", "train", "predict", "diagnose", "lesson", "quiz"}
     for name, command in commands.items():
         for action in command._actions:
             assert action.help, f"{name} {action.option_strings or action.dest} has no help"

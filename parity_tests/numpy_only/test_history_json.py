@@ -10,7 +10,7 @@ import numpy as np
 
 from scratch.__main__ import build_parser
 from scratch.nn.losses import SoftmaxCrossEntropy
-from scratch.training.checkpoint import load_checkpoint
+from scratch.training.checkpoint import load_run_checkpoint
 from scratch.training.run import prepare
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +32,7 @@ def test_json_history_per_epoch(tmp_path):
     assert best == int(np.argmin(history["val_loss"])) + 1
     # the checkpoint holds the best epoch's parameters: evaluate them on the validation split
     run = prepare(build_parser().parse_args(["train", *options]))
-    params, _ = load_checkpoint(tmp_path / "p.npz")
+    params = load_run_checkpoint(tmp_path / "p.npz").params
     logits, _ = run.mlp.forward(params, run.splits.validation.X)
     loss, _ = SoftmaxCrossEntropy().forward(logits, run.splits.validation.y)
     accuracy = np.mean(logits.argmax(axis=1) == run.splits.validation.y)

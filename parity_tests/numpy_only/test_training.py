@@ -122,9 +122,9 @@ def test_scratch_train_cli_writes_json_plot_and_checkpoint(tmp_path):
     payload = json.loads((tmp_path / "r.json").read_text())
     assert payload["dataset"] == "iris" and payload["steps"] == 5 * 4  # 102 training rows / batch 32 -> 4 steps
     assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    from scratch.training.checkpoint import load_checkpoint
-    params, meta = load_checkpoint(tmp_path / "p.npz")
-    assert meta["sizes"] == [4, 8, 3] and params["0.W"].shape == (4, 8)
+    from scratch.training.checkpoint import load_run_checkpoint
+    checkpoint = load_run_checkpoint(tmp_path / "p.npz")
+    assert checkpoint.model["sizes"] == [4, 8, 3] and checkpoint.params["0.W"].shape == (4, 8)
 
 
 @pytest.mark.parametrize("args, message", [

@@ -202,6 +202,7 @@ class Run(NamedTuple):
     optimizer: tuple        # (class name, kwargs) to build on any backend
     plan: object
     leaks: list
+    scaler: object = None   # the Standardizer fitted on the training split (saved in checkpoints)
 
 
 def prepare(args, backends=1):
@@ -220,7 +221,8 @@ def prepare(args, backends=1):
         raise UserError(f"--batch-size {args.batch_size}: expected at most the number of "
                         f"training rows; got {args.batch_size}, larger than the training "
                         f"split ({len(splits.train.y)} rows)")
-    splits = Standardizer.fit(splits.train, method=args.scale).transform_splits(splits)
+    scaler = Standardizer.fit(splits.train, method=args.scale)
+    splits = scaler.transform_splits(splits)
     splits = type(splits)(*(s._replace(X=s.X.astype(args.dtype)) for s in splits))
     width_out = dataset.num_classes if dataset.task == "classification" else 1
     check_model_memory([dataset.X.shape[1], *args.hidden, width_out], len(splits.train.y),
@@ -233,7 +235,8 @@ def prepare(args, backends=1):
     if args.weight_decay or args.optimizer == "adamw":
         kwargs.update(weight_decay=args.weight_decay, decay_mask=skip_vectors)
     plan = plan_for(mlp, len(splits.train.y), args.batch_size, args.seed)
-    return Run(dataset, splits, mlp, params, (cls, kwargs), plan, duplicates_across_splits(splits))
+    return Run(dataset, splits, mlp, params, (cls, kwargs), plan, duplicates_across_splits(splits),
+               scaler)
 
 
 def build_optimizer(run, optimizers):
@@ -248,6 +251,7 @@ class BackendResult(NamedTuple):
     result: object          # TrainResult
     test_loss: float
     test_accuracy: float
+    backend: object = None  # the trained backend (its optimizer state goes into checkpoints)
 
 
 def run_backend(name, backend_cls, optimizers, run, args):
@@ -271,7 +275,7 @@ def run_backend(name, backend_cls, optimizers, run, args):
             stop.note = f"; nothing saved to {args.checkpoint}: no epoch had finished"
         raise
     test_loss, test_accuracy = backend.evaluate(run.splits.test.X, run.splits.test.y)
-    return BackendResult(result, float(test_loss), float(test_accuracy))
+    return BackendResult(result, float(test_loss), float(test_accuracy), backend)
 
 
 def finish_run(args, run, results, title=None):
@@ -294,7 +298,7 @@ def finish_run(args, run, results, title=None):
                "steps": len(reference.history.step_loss), "best_epoch": reference.best_epoch,
                "epochs_run": reference.epochs_run, "stopped_early": reference.stopped_early,
                "backends": {}, "max_abs_param_diff": {}, "max_abs_loss_diff": {}}
-    for name, (result, test_loss, test_accuracy) in results.items():
+    for name, (result, test_loss, test_accuracy, *_) in results.items():
         h = result.history
         best = result.best_epoch - 1
         ms = 1000 * float(np.median(h.step_seconds))
@@ -327,8 +331,12 @@ def finish_run(args, run, results, title=None):
     # leaves any previous file of that name as it was (the writer is atomic)
     failed = []
     if args.checkpoint:
-        _write(failed, "--checkpoint", args.checkpoint, f"best {names[0]} parameters saved to",
-               lambda: save_checkpoint_of(args.checkpoint, run, reference.params))
+        from scratch.training.checkpoint import checkpoint_of_run, save_run_checkpoint
+        _write(failed, "--checkpoint", args.checkpoint,
+               f"{names[0]} checkpoint (best parameters, optimizer state, position in the plan) "
+               f"saved to",
+               lambda: save_run_checkpoint(args.checkpoint,
+                                           checkpoint_of_run(args, run, results[names[0]])))
     if args.json:
         _write(failed, "--json", args.json, "results written to",
                lambda: write_json(args.json, payload))

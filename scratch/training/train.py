@@ -72,6 +72,7 @@ class TrainResult(NamedTuple):
     best_epoch: int        # 1-based
     epochs_run: int
     stopped_early: bool
+    progress: object = None  # a Progress: where the run stands, to save and carry on from
 
 
 # A loss this many times the first step's (or than 1, whichever is larger) has exploded: a
@@ -82,17 +83,34 @@ DIVERGED_ADVICE = ("the run diverged: try a smaller --lr (or scaled features); "
                    "`python -m scratch diagnose` with the same options says what is wrong")
 
 
+class Progress(NamedTuple):
+    """Where a run stands after `epoch` completed epochs: with the backend's parameters
+    (`last_params`) and optimizer state, all that train() needs to carry on exactly as if
+    it had never stopped (the plan gives the same batches and masks for later epochs)."""
+    epoch: int             # epochs completed
+    history: History
+    best_loss: float       # the best validation loss so far (inf before the first)
+    best_params: dict      # its parameters (None before the first)
+    best_epoch: int
+    waited: int            # epochs since the best, for early stopping
+    last_params: dict      # the parameters after the last step, which the optimizer state fits
+
+
 def train(backend, splits, plan, epochs, patience=None, progress=False, label="numpy",
-          explode_factor=EXPLODED):
+          explode_factor=EXPLODED, resume_from=None):
     """Run the loop; returns a TrainResult. patience=None trains all epochs (and still
-    returns the best epoch's parameters, chosen on validation loss).
+    returns the best epoch's parameters, chosen on validation loss). resume_from: a Progress
+    to carry on from (epochs resume_from.epoch + 1 .. epochs), the backend already holding
+    its last_params and optimizer state.
 
     A non-finite loss, or one above explode_factor times the first step's (None: no such
     limit, for demonstrations that blow up on purpose), raises Diverged: nothing after it
-    can be better. Ctrl-C raises
-    Interrupted, a KeyboardInterrupt carrying the best parameters so far, for the caller
-    to save."""
+    can be better. Ctrl-C raises Interrupted, a KeyboardInterrupt carrying the best
+    parameters so far, for the caller to save."""
     epochs = check_positive_int("train", "epochs", epochs)
+    if resume_from is not None and resume_from.epoch >= epochs:
+        raise ValueError(f"train expects epochs beyond the {resume_from.epoch} already run; got "
+                         f"epochs={epochs}")
     if patience is not None:
         patience = check_positive_int("train", "patience", patience)
     train_set, val_set = splits.train, splits.validation
@@ -100,6 +118,12 @@ def train(backend, splits, plan, epochs, patience=None, progress=False, label="n
         raise ValueError("train expects a non-empty validation split (it selects the best epoch)")
     history = History([], [], [], [], [], [])
     best_loss, best_params, best_epoch, waited = math.inf, None, 0, 0
+    epoch = 0
+    if resume_from is not None:  # carry on: copies, so that the caller's Progress stays as it was
+        r = resume_from
+        history = History(*(list(values) for values in r.history))
+        best_loss, best_params, best_epoch, waited = r.best_loss, r.best_params, r.best_epoch, r.waited
+        epoch = r.epoch
     steps_per_epoch = math.ceil(plan.n_train / plan.batch_size)
     bar = None
     if progress:
@@ -108,10 +132,10 @@ def train(backend, splits, plan, epochs, patience=None, progress=False, label="n
         except ImportError:
             tqdm = None
         if tqdm is not None:
-            bar = tqdm(total=epochs * steps_per_epoch, desc=f"{label:>5}", unit="step", leave=True)
-    epoch = 0
+            bar = tqdm(total=(epochs - epoch) * steps_per_epoch, desc=f"{label:>5}", unit="step",
+                       leave=True)
     try:
-        for epoch in range(1, epochs + 1):
+        for epoch in range(epoch + 1, epochs + 1):
             val_loss = _epoch(backend, train_set, val_set, plan, epoch, history, bar, label,
                               explode_factor)
             if val_loss < best_loss:
@@ -126,8 +150,10 @@ def train(backend, splits, plan, epochs, patience=None, progress=False, label="n
         if bar is not None:
             bar.close()
     stopped_early = epoch < epochs
+    last_params = backend.get_params()
+    position = Progress(epoch, history, best_loss, best_params, best_epoch, waited, last_params)
     backend.set_params(best_params)
-    return TrainResult(best_params, history, best_epoch, epoch, stopped_early)
+    return TrainResult(best_params, history, best_epoch, epoch, stopped_early, position)
 
 
 def _epoch(backend, train_set, val_set, plan, epoch, history, bar, label, explode_factor):
