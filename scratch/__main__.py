@@ -51,7 +51,11 @@ def build_parser():
                          help="largest curvature L of the quadratic (the other is 1)")
     explore.add_argument("--steps", type=positive_int, default=40)
 
-    add_training_options(commands.add_parser("train", help="train the MLP with NumPy alone"))
+    train = add_training_options(commands.add_parser("train", help="train the MLP with NumPy alone"))
+    train.add_argument("--workers", type=positive_int, default=None,
+                       help="also run it as K simulated data-parallel workers (each batch cut "
+                            "into K shards, their gradients combined as an all-reduce would) "
+                            "and compare with the plain run")
     add_training_options(commands.add_parser(
         "diagnose", help="why does it not train? checks of the data, loss, gradients, updates"))
     return parser
@@ -84,8 +88,19 @@ def train_command(args):
     from scratch.training.run import describe, finish_run, prepare, run_backend
     from scratch.training.train import Backend
     run = prepare(args)
+    if args.workers:
+        from scratch.training.data_parallel import check_workers
+        problem = check_workers("--workers", args.workers, run.plan)
+        if problem:
+            raise SystemExit(f"error: {problem}")
     print(describe(args, run))
-    finish_run(args, run, {"numpy": run_backend("numpy", Backend, optimizers, run, args)})
+    results = {"numpy": run_backend("numpy", Backend, optimizers, run, args)}
+    if args.workers:
+        from scratch.training.data_parallel import workers_backend
+        name = f"numpy:{args.workers}"
+        print(f"{name} is the same run as {args.workers} simulated data-parallel workers")
+        results[name] = run_backend(name, workers_backend(args.workers), optimizers, run, args)
+    finish_run(args, run, results)
     return 0
 
 
