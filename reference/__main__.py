@@ -10,6 +10,7 @@ import argparse
 import sys
 from importlib import import_module
 
+from reference.distributed.launch import add_distributed_options, check_distributed, run_distributed
 from scratch.training.run import add_training_options, describe, finish_run, prepare, run_backend
 
 BACKENDS = {"numpy": "scratch", "torch": "reference.torch", "jax": "reference.jax"}
@@ -33,6 +34,7 @@ def build_parser():
     train_parser = commands.add_parser("train", help="train on numpy, torch and jax side by side")
     add_training_options(train_parser)
     train_parser.add_argument("--backends", type=_backends, default=["numpy", "torch", "jax"])
+    add_distributed_options(train_parser)
     train_parser.set_defaults(plot="runs/train_curves.png")
     return parser
 
@@ -40,6 +42,8 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     run = prepare(args)
+    if args.distributed:
+        check_distributed(args, run)  # before any work, and before jax is imported
     print(describe(args, run))
     results = {}
     for name in args.backends:
@@ -47,6 +51,8 @@ def main(argv=None):
         backend_cls = import_module(f"{root}.training.train").Backend
         optimizers = import_module(f"{root}.optim.optimizers")
         results[name] = run_backend(name, backend_cls, optimizers, run, args)
+    if args.distributed:
+        results.update(run_distributed(args, run, results))
     finish_run(args, run, results,
                title=f"{run.dataset.name}: numpy (solid), torch (dashed), jax (dotted)")
     return 0
