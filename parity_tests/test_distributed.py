@@ -164,3 +164,22 @@ run_distributed(args, run, {{}})
     assert stderr.strip().count("\n") == 0, stderr
     assert stderr.startswith("error: torch:2: rank "), stderr
     assert waited < 60
+
+
+def test_torchrun_entry_point_equals_single_process_numpy(tmp_path):
+    # the multi-machine entry point, started by torchrun on this one machine
+    torchrun = Path(sys.executable).with_name("torchrun")
+    if not torchrun.exists():
+        pytest.skip("torchrun is not next to this python")
+    options = [o for o in SHORT if o not in ("--backends", "numpy")]
+    out = subprocess.run([str(torchrun), "--standalone", "--nproc-per-node", "2", "-m",
+                          "reference.distributed.torch_ddp", *options, "--epochs", "1",
+                          "--json", "r.json", "--plot", "c.png"], cwd=tmp_path,
+                         env=environment(), capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stderr
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert result["steps"] == 8
+    assert result["max_abs_param_diff"]["torch:2"] <= 1e-12
+    assert result["max_abs_loss_diff"]["torch:2"] <= 1e-12
+    assert result["backends"]["torch:2"]["test_accuracy"] == result["backends"]["numpy"]["test_accuracy"]
+

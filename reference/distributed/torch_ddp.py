@@ -64,27 +64,35 @@ class DDPBackend(Backend):
         return loss.item() * len(rows) / N
 
 
+def train_rank(run, args):
+    """This process's part of the run, once it has joined the process group: train on
+    its shards; returns rank 0's report (None on the other ranks)."""
+    rank, world_size = dist.get_rank(), dist.get_world_size()
+    started = time.perf_counter()
+    backend = DDPBackend(run.mlp, run.params, build_optimizer(run, optimizers),
+                         run.dataset.task, rank, world_size)
+    if rank == 0:
+        print(f"torch:{world_size}: all {world_size} ranks joined; training", flush=True)
+    result = train(backend, run.splits, run.plan, args.epochs, args.patience,
+                   progress=False, label=f"torch:{world_size}")
+    shares = torch.tensor(result.history.step_loss, dtype=torch.float64)
+    dist.all_reduce(shares)  # sum of every rank's share: each step's whole-batch loss
+    result.history.step_loss[:] = shares.tolist()
+    test_loss, test_accuracy = backend.evaluate(run.splits.test.X, run.splits.test.y)
+    if rank != 0:
+        return None
+    return {"result": BackendResult(result, float(test_loss), float(test_accuracy)),
+            "train_seconds": time.perf_counter() - started, "threads": torch.get_num_threads()}
+
+
 def _rank(rank, world_size, port, timeout, run, args, out_dir):
-    """One process: join the group, train on its shards, rank 0 saves the result."""
+    """One process started by spawn: join the group, train, rank 0 saves its report."""
     torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) // world_size))
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
                             world_size=world_size, timeout=timedelta(seconds=timeout))
     try:
-        started = time.perf_counter()
-        backend = DDPBackend(run.mlp, run.params, build_optimizer(run, optimizers),
-                             run.dataset.task, rank, world_size)
-        if rank == 0:
-            print(f"torch:{world_size}: all {world_size} ranks joined; training", flush=True)
-        result = train(backend, run.splits, run.plan, args.epochs, args.patience,
-                       progress=False, label=f"torch:{world_size}")
-        shares = torch.tensor(result.history.step_loss, dtype=torch.float64)
-        dist.all_reduce(shares)  # sum of every rank's share: each step's whole-batch loss
-        result.history.step_loss[:] = shares.tolist()
-        test_loss, test_accuracy = backend.evaluate(run.splits.test.X, run.splits.test.y)
-        if rank == 0:
-            report = {"result": BackendResult(result, float(test_loss), float(test_accuracy)),
-                      "train_seconds": time.perf_counter() - started,
-                      "threads": torch.get_num_threads()}
+        report = train_rank(run, args)
+        if report is not None:
             partial = Path(out_dir) / "rank0.partial"
             partial.write_bytes(pickle.dumps(report))
             os.replace(partial, Path(out_dir) / "rank0.pkl")
@@ -110,3 +118,53 @@ def run_ddp(run, args, world_size, port, timeout, out_dir):
     report = pickle.loads((Path(out_dir) / "rank0.pkl").read_bytes())
     report["total_seconds"] = time.perf_counter() - started
     return report
+
+
+def main(argv=None):
+    """Entry point for torchrun, on one machine or several (every rank runs this):
+
+        torchrun --standalone --nproc-per-node 2 -m reference.distributed.torch_ddp [options]
+        torchrun --nnodes 2 --nproc-per-node 2 --rdzv-backend c10d --rdzv-endpoint host0:29500 \\
+                 --rdzv-id digits -m reference.distributed.torch_ddp [options]
+
+    torchrun starts the ranks and sets RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT, which
+    init_process_group reads (env://). Rank 0 then replays the run on single-process NumPy
+    and reports both, as `python -m reference train` does."""
+    import argparse
+    from scratch.optim import optimizers as scratch_optimizers
+    from scratch.training.data_parallel import check_workers
+    from scratch.training.run import add_training_options, describe, finish_run, prepare, run_backend
+    from scratch.training.train import Backend as NumpyBackend
+
+    parser = add_training_options(argparse.ArgumentParser(
+        prog="torchrun ... -m reference.distributed.torch_ddp", description=main.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter))
+    parser.add_argument("--timeout", type=float, default=60.0,
+                        help="seconds a rank waits for the others before failing")
+    args = parser.parse_args(argv)
+    if "RANK" not in os.environ:
+        raise SystemExit("error: start this with torchrun (it sets RANK and WORLD_SIZE); "
+                         "on one machine `python -m reference train --distributed torch` "
+                         "needs no torchrun")
+    run = prepare(args)  # every rank builds the same run from the same options and seed
+    world_size = int(os.environ["WORLD_SIZE"])
+    problem = check_workers("world size", world_size, run.plan)
+    if problem:
+        raise SystemExit(f"error: {problem}")
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", world_size))
+    torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) // local))
+    dist.init_process_group("gloo", timeout=timedelta(seconds=args.timeout))
+    try:
+        report = train_rank(run, args)
+    finally:
+        dist.destroy_process_group()
+    if report is not None:
+        print(describe(args, run))
+        numpy_result = run_backend("numpy", NumpyBackend, scratch_optimizers, run, args)
+        finish_run(args, run, {"numpy": numpy_result, f"torch:{world_size}": report["result"]})
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(main())
