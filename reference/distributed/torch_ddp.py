@@ -133,13 +133,14 @@ def main(argv=None):
     import argparse
     from scratch.optim import optimizers as scratch_optimizers
     from scratch.training.data_parallel import check_workers
-    from scratch.training.run import add_training_options, describe, finish_run, prepare, run_backend
+    from scratch.training.run import (add_training_options, describe, finish_run,
+                                      positive_float, prepare, run_backend)
     from scratch.training.train import Backend as NumpyBackend
 
     parser = add_training_options(argparse.ArgumentParser(
         prog="torchrun ... -m reference.distributed.torch_ddp", description=main.__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter))
-    parser.add_argument("--timeout", type=float, default=60.0,
+    parser.add_argument("--timeout", type=positive_float, default=60.0,
                         help="seconds a rank waits for the others before failing")
     args = parser.parse_args(argv)
     if "RANK" not in os.environ:
