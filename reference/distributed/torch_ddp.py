@@ -36,6 +36,9 @@ from scratch.training.run import BackendResult, build_optimizer
 from scratch.training.train import train
 
 
+GRACE_SECONDS = 2
+
+
 class DistributedError(RuntimeError):
     """A distributed run failed; the message is one line for the command line."""
 
@@ -106,8 +109,12 @@ def run_ddp(run, args, world_size, port, timeout, out_dir):
     # spawn logs a warning as it stops the surviving ranks; the one-line error says so
     logging.getLogger("torch.multiprocessing.spawn").setLevel(logging.ERROR)
     try:
-        mp.spawn(_rank, args=(world_size, port, timeout, run, args, out_dir),
-                 nprocs=world_size, join=True)
+        ranks = mp.spawn(_rank, args=(world_size, port, timeout, run, args, out_dir),
+                         nprocs=world_size, join=False)
+        # spawn's own wait loop, with a grace period: when one rank fails, the others get
+        # GRACE_SECONDS to exit, then SIGTERM, then SIGKILL (a hung rank ignores SIGTERM)
+        while not ranks.join(grace_period=GRACE_SECONDS):
+            pass
     except mp.ProcessRaisedException as error:
         last = [line for line in str(error).strip().splitlines() if line.strip()][-1]
         raise DistributedError(f"torch:{world_size}: rank {error.error_index} failed: "
