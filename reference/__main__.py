@@ -26,6 +26,7 @@ import sys
 from importlib import import_module
 from pathlib import Path
 
+from reference.distributed.launch import add_distributed_options, check_distributed, run_distributed
 from scratch.cli import Parser, run_command
 from scratch.errors import UserError
 from scratch.training.run import (add_training_options, check_before_work, describe, finish_run,
@@ -60,6 +61,7 @@ def build_parser():
     train_parser._option_string_actions["--plot"].help = (
         f"save the training curves to this PNG (default: {DEFAULT_PLOT}, when matplotlib is "
         f"installed)")
+    add_distributed_options(train_parser)
     from reference.show import add_show_parser
     add_show_parser(commands)
     from reference.bridge.cli import add_bridge_commands
@@ -108,13 +110,16 @@ def _main(argv):
         return run_bridge_command(args)
     check_before_work(args)
     check_frameworks(args.backends)
+    run = prepare(args, backends=len(args.backends))
+    if args.distributed:
+        check_distributed(args, run)  # before any work, and before jax is imported
+    # the default plot's folder is made only once every check has passed
     if args.plot is None:
         if installed("matplotlib"):
             DEFAULT_PLOT.parent.mkdir(exist_ok=True)
             args.plot = DEFAULT_PLOT
         else:
             print("note: no plot of the curves (matplotlib is not installed)")
-    run = prepare(args, backends=len(args.backends))
     print(describe(args, run))
     results = {}
     for name in args.backends:
@@ -122,6 +127,8 @@ def _main(argv):
         backend_cls = import_module(f"{root}.training.train").Backend
         optimizers = import_module(f"{root}.optim.optimizers")
         results[name] = run_backend(name, backend_cls, optimizers, run, args)
+    if args.distributed:
+        results.update(run_distributed(args, run, results))
     finish_run(args, run, results,
                title=f"{run.dataset.name}: numpy (solid), torch (dashed), jax (dotted)")
     return 0

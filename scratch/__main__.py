@@ -90,6 +90,10 @@ def build_parser():
                        help="carry on the run saved in CHECKPOINT (by --checkpoint) up to --epochs "
                             "in total, bit-identical to an uninterrupted run; its options are "
                             "the saved ones (default: start a new run)")
+    train.add_argument("--workers", type=positive_int, default=None,
+                       help="also run it as K simulated data-parallel workers (each batch cut "
+                            "into K shards, their gradients combined as an all-reduce would) "
+                            "and compare with the plain run")
     add_training_options(commands.add_parser(
         "diagnose", help="why does it not train? checks of the data, loss, gradients, updates",
         description="Why does it not train? Checks of the data, the loss, the gradients and "
@@ -189,8 +193,19 @@ def train_command(args):
         from scratch.training.resume import resume_command
         return resume_command(args)
     run = prepare(args)
+    if args.workers:
+        from scratch.training.data_parallel import check_workers
+        problem = check_workers("--workers", args.workers, run.plan)
+        if problem:
+            raise UsageError(problem)
     print(describe(args, run))
-    finish_run(args, run, {"numpy": run_backend("numpy", Backend, optimizers, run, args)})
+    results = {"numpy": run_backend("numpy", Backend, optimizers, run, args)}
+    if args.workers:
+        from scratch.training.data_parallel import workers_backend
+        name = f"numpy:{args.workers}"
+        print(f"{name} is the same run as {args.workers} simulated data-parallel workers")
+        results[name] = run_backend(name, workers_backend(args.workers), optimizers, run, args)
+    finish_run(args, run, results)
     return 0
 
 
