@@ -1,4 +1,5 @@
-"""`python -m reference train`: the cross-framework training demo (the main job).
+"""`python -m reference train`: the cross-framework training demo (the main job);
+`python -m reference check MODULE:Class`: check a layer of your own (reference/check.py).
 
 Trains the same MLP from the same initial parameters on NumPy (scratch), PyTorch and JAX,
 through the same loop with the same batch order and the same dropout masks, then prints
@@ -8,11 +9,10 @@ step, and how far torch and jax ended from NumPy (parameters, and loss at every 
 
 import argparse
 import sys
-from importlib import import_module
 
+from reference.backends import BACKENDS, backend_module
+from reference.check import add_check_options, run_check
 from scratch.training.run import add_training_options, describe, finish_run, prepare, run_backend
-
-BACKENDS = {"numpy": "scratch", "torch": "reference.torch", "jax": "reference.jax"}
 
 
 def _backends(text):
@@ -34,18 +34,22 @@ def build_parser():
     add_training_options(train_parser)
     train_parser.add_argument("--backends", type=_backends, default=["numpy", "torch", "jax"])
     train_parser.set_defaults(plot="runs/train_curves.png")
+    check_parser = commands.add_parser("check", help="check a layer of your own by central "
+                                       "differences and against its twins")
+    add_check_options(check_parser)
     return parser
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if args.command == "check":
+        return run_check(args)
     run = prepare(args)
     print(describe(args, run))
     results = {}
     for name in args.backends:
-        root = BACKENDS[name]
-        backend_cls = import_module(f"{root}.training.train").Backend
-        optimizers = import_module(f"{root}.optim.optimizers")
+        backend_cls = backend_module(name, "training.train").Backend
+        optimizers = backend_module(name, "optim.optimizers")
         results[name] = run_backend(name, backend_cls, optimizers, run, args)
     finish_run(args, run, results,
                title=f"{run.dataset.name}: numpy (solid), torch (dashed), jax (dotted)")
