@@ -5,39 +5,15 @@ reference/torch/ and reference/jax/), how to build it, how to make sample inputs
 which tolerances apply. It never imports a framework: twins are looked up by name
 (`twin(record, "torch")`) only by the tests that need them.
 
-Tolerances, and why:
-  float64: rtol 1e-10, atol 1e-12. Both sides compute the same formula in IEEE double;
-      differences come only from operation order and libm ulps, measured at <= 1e-15.
-  float32: forward rtol 1e-5, gradients rtol 1e-4, atol 1e-6. float32 has eps ~6e-8;
-      a matmul over D ~ 10 terms, exp/erf/tanh implementations that differ by 1-2 ulp
-      between NumPy, ATen and XLA, and a backward that chains 2-3 such ops compound to a
-      few 1e-7 relative; 1e-5 / 1e-4 leave ~20x headroom while a 1.001 slip (1e-3) is
-      still caught. atol covers entries that cancel to ~0, where relative error is noise:
-      in float32 it is max(1e-6, 1e-5 x the array's largest entry), because the rounding
-      of a sum is relative to the terms summed, not to the result. A composed MLP's
-      gradient entries that cancel to ~1e-2 of the largest carry up to 1.4e-6 absolute
-      (measured), which a fixed atol of 1e-6 would pass only through rtol's help.
+Tolerances live in the one table in reference/backends.py.
 """
 
 from dataclasses import dataclass, field
-from importlib import import_module
 from typing import Callable, Optional
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class Tolerance:
-    rtol: float
-    atol: float
-
-
-FLOAT32_ATOL_OF_SCALE = 1e-5  # see the float32 note above
-
-TOLERANCES = {
-    "float64": {"forward": Tolerance(1e-10, 1e-12), "gradient": Tolerance(1e-10, 1e-12)},
-    "float32": {"forward": Tolerance(1e-5, 1e-6), "gradient": Tolerance(1e-4, 1e-6)},
-}
+from reference.backends import backend_module
 
 
 def away_from_zero(rng, shape, margin=1e-3):
@@ -63,8 +39,8 @@ class Record:
     # the extreme-input test scales a unit input by up to 1e4: losses/activations only
     extreme_inputs: bool = True
 
-    def build(self, module_root="scratch"):
-        return getattr(import_module(f"{module_root}.{self.stem}"), self.cls)(**self.kwargs)
+    def build(self, backend="numpy"):
+        return getattr(backend_module(backend, self.stem), self.cls)(**self.kwargs)
 
     def params(self, rng, dtype):
         """Random parameters (biases included, so forward depends on every entry)."""
@@ -83,7 +59,7 @@ class Record:
 
 def twin(record, backend):
     """The twin component of `record` on backend "torch" or "jax"."""
-    return record.build(module_root=f"reference.{backend}")
+    return record.build(backend)
 
 
 def _regression_target(rng, shape, dtype):

@@ -9,8 +9,8 @@ import sys
 
 import numpy as np
 
-from parity_tests.registry import RECORDS, TOLERANCES, twin
-from parity_tests.test_parity import BACKENDS, DTYPES, autodiff, seed_for
+from parity_tests.registry import RECORDS, twin
+from parity_tests.support import DTYPES, TOLERANCES, TWIN_BACKENDS as BACKENDS, autodiff, seed_for
 
 
 def deviations(record, backend, dtype):
@@ -72,8 +72,8 @@ def optimizer_summary():
     """Largest deviation of each optimizer setting from its twins over whole trajectories,
     relative to each array's largest entry (parameters and every state buffer)."""
     from parity_tests.optimizer_registry import OPTIMIZER_RECORDS
-    from parity_tests.test_optimizers import (mlp_objective, rosenbrock_objective,
-                                              run_trajectory, sequence_objective)
+    from parity_tests.support import (mlp_objective, rosenbrock_objective, run_trajectory,
+                                      sequence_objective)
     runs = {"sequence f64 x100": lambda: (sequence_objective("float64"), "float64", 100),
             "rosenbrock f64 x200": lambda: (rosenbrock_objective("float64"), "float64", 200),
             "mlp f64 x200": lambda: (mlp_objective("float64"), "float64", 200),

@@ -4,8 +4,7 @@ nn.Sequential and the jax function, and outputs and gradients agree."""
 import numpy as np
 import pytest
 
-from parity_tests.checks import assert_same
-from parity_tests.test_parity import autodiff
+from parity_tests.support import assert_same, autodiff
 from reference.torch.nn.mlp import MLP as TorchMLP
 from scratch.nn.mlp import MLP
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parity_tests.registry import RECORDS, Record
-from parity_tests.test_parity import BACKENDS, autodiff, run_layer_parity, run_loss_parity
+from parity_tests.support import TWIN_BACKENDS as BACKENDS, autodiff, run_layer_parity, run_loss_parity
 from reference.torch._autodiff import layer_vjp as torch_layer_vjp
 import reference.torch.nn.activations as torch_activations
 from scratch.nn.activations import LeakyReLU, ReLU
