@@ -1,21 +1,18 @@
 """What the tests share, in one place: the backend map and tolerance table (re-exported
-from reference/backends.py), the one assertion helper, the parity and gradient-check
-runners, and the optimizer objectives and trajectory runner. Test files import helpers
-from here, never from each other.
+from reference/backends.py), the one assertion helper, the gradient-check runner, and
+the optimizer objectives and trajectory runner. Test files import helpers from here,
+never from each other.
 
 Importing this module imports NumPy, scratch and the registries only: frameworks are
 imported inside the functions that need them, so the NumPy-only suite can use it too.
 """
 
-import zlib
-
 import numpy as np
 
-from parity_tests.registry import twin
-from reference.backends import (BACKENDS, DTYPES, FLOAT32_ATOL_OF_SCALE, TOLERANCES,  # noqa: F401
-                                TWIN_BACKENDS, autodiff, backend_module, tolerance)
+from parity_tests.registry import seed_for  # noqa: F401
+from reference.backends import (BACKENDS, DTYPES, TOLERANCES, TWIN_BACKENDS,  # noqa: F401
+                                autodiff, backend_module, tolerance)
 from scratch.tools.gradcheck import TOLERANCE as GRADCHECK_TOLERANCE
-from scratch.tools.gradcheck import check_layer, check_loss
 
 
 def assert_same(label, ours, theirs, dtype, stage):
@@ -31,84 +28,15 @@ def assert_same(label, ours, theirs, dtype, stage):
 
 
 # ---------------------------------------------------------------------------------------
-# component parity and gradient checks
+# gradient checks (the per-kind work is the registry record's)
 # ---------------------------------------------------------------------------------------
 
-def seed_for(*parts):
-    return zlib.crc32("/".join(parts).encode())
-
-
-def run_layer_parity(record, backend, dtype, rng, X=None, params=None):
-    """Compare Y, dX and every parameter gradient; returns nothing, asserts everything."""
-    ours = record.build()
-    params = record.params(rng, dtype) if params is None else params
-    if X is None:
-        X, _ = record.sample(rng, dtype)
-    Y, cache = ours.forward(params, X)
-    dY = rng.standard_normal(Y.shape).astype(dtype)  # random upstream gradient, never ones
-    dX, grads = ours.backward(cache, dY)
-    Y_ref, dX_ref, grads_ref = autodiff(backend).layer_vjp(twin(record, backend), params, X, dY)
-    label = f"{record.name} vs {backend} ({dtype})"
-    assert_same(f"{label}: Y", Y, Y_ref, dtype, "forward")
-    assert_same(f"{label}: dX", dX, dX_ref, dtype, "gradient")
-    assert sorted(grads) == sorted(params), f"{label}: grads keys {sorted(grads)} != params keys"
-    for key in params:
-        assert_same(f"{label}: d{key}", grads[key], grads_ref[key], dtype, "gradient")
-
-
-def run_loss_parity(record, backend, dtype, rng, Z=None, target=None):
-    ours = record.build()
-    if Z is None:
-        Z, target = record.sample(rng, dtype)
-    L, cache = ours.forward(Z, target)
-    dL = float(rng.uniform(0.5, 2.0))  # a random upstream scalar, not 1
-    dZ = ours.backward(cache, dL)
-    L_ref, dZ_ref = autodiff(backend).loss_vjp(twin(record, backend), Z, target, dL)
-    label = f"{record.name} vs {backend} ({dtype})"
-    assert_same(f"{label}: L", L, L_ref, dtype, "forward")
-    assert_same(f"{label}: dZ", dZ, dZ_ref, dtype, "gradient")
-
-
-def run_dropout_parity(record, backend, dtype, rng):
-    """Masks cannot be matched across RNGs: run the twin first, read its mask back as
-    Y != 0 (the input has no zeros), hand that mask to scratch, compare exactly."""
-    ours = record.build()
-    X, _ = record.sample(rng, dtype, N=64)
-    dY = rng.standard_normal(X.shape).astype(dtype)
-    if backend == "torch":
-        import torch
-        torch.manual_seed(int(rng.integers(2**31)))
-        kwargs = {}
-    else:
-        import jax
-        kwargs = {"key": jax.random.key(int(rng.integers(2**31)))}
-    Y_ref, dX_ref, _ = autodiff(backend).layer_vjp(twin(record, backend), {}, X, dY, **kwargs)
-    mask = Y_ref != 0
-    assert 0 < mask.mean() < 1, "the twin's mask should drop some units and keep others"
-    Y, cache = ours.forward({}, X, mask=mask)
-    dX, _ = ours.backward(cache, dY)
-    label = f"{record.name} vs {backend} ({dtype})"
-    assert_same(f"{label}: Y", Y, Y_ref, dtype, "forward")
-    assert_same(f"{label}: dX", dX, dX_ref, dtype, "gradient")
-
-
-
-def run_gradcheck(record, rng, N=3):
-    component = record.build()
-    if record.kind == "loss":
-        Z, target = record.sample(rng, "float64", N=N)
-        return check_loss(component, Z, target, dL=float(rng.uniform(0.5, 2.0)),
-                          tolerance=GRADCHECK_TOLERANCE)
-    X, _ = record.sample(rng, "float64", N=N)
-    params = record.params(rng, "float64")
-    modes = [{}]
-    if record.kind == "dropout":  # training with a given mask, and eval (the identity)
-        modes = [{"mask": rng.random(X.shape) >= component.p}, {"training": False}]
+def run_gradcheck(record, rng):
+    """Every float64 sample of `record` through the central-difference check; raises
+    GradientCheckError naming the tensor and index, else returns every result."""
     results = []
-    for kwargs in modes:
-        Y, _ = component.forward(params, X, **kwargs)
-        dY = rng.standard_normal(Y.shape)
-        results += check_layer(component, params, X, dY, tolerance=GRADCHECK_TOLERANCE, forward_kwargs=kwargs)
+    for sample in record.samples(rng, "float64"):
+        results += record.gradcheck(sample, GRADCHECK_TOLERANCE)
     return results
 
 

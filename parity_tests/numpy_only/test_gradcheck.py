@@ -1,5 +1,6 @@
-"""The third oracle: every registry component's backward against central differences in
-float64, with no framework involved; and the checker itself proved able to fail."""
+"""The third oracle: every sample of every registry component, backward against central
+differences in float64, with no framework involved; and the checker itself proved able
+to fail."""
 
 import zlib
 
