@@ -9,7 +9,7 @@ function, attached to one of them.
 
 import numpy as np
 
-from scratch.nn.activations import GELU, LeakyReLU, ReLU
+from scratch.nn.activations import ELU, GELU, LeakyReLU, ReLU
 from scratch.nn.dropout import Dropout
 from scratch.nn.linear import Linear
 from scratch.nn.losses import MSE, BCEWithLogits, SoftmaxCrossEntropy
@@ -68,6 +68,13 @@ def relu():
 def leaky_relu():
     yield _case("negative_slope", lambda: LeakyReLU(slope=-0.1), ValueError,
                 "LeakyReLU expects slope in [0.0, inf]; got -0.1")
+
+
+def elu():
+    yield _case("negative_alpha", lambda: ELU(alpha=-1.0), ValueError,
+                "ELU expects alpha in [0.0, inf]; got -1.0")
+    yield _case("integer_input", lambda: ELU().forward({}, np.zeros((2, 3), dtype=np.int64)),
+                TypeError, "ELU(alpha=1.0) expects X with dtype float32 or float64; got int64")
 
 
 def gelu():

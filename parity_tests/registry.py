@@ -296,6 +296,7 @@ RECORDS = [
     LayerRecord("relu", "nn.activations", "ReLU", errors=error_inputs.relu),
     LayerRecord("leaky_relu", "nn.activations", "LeakyReLU", {"slope": 0.1},
                 errors=error_inputs.leaky_relu),
+    LayerRecord("elu", "nn.activations", "ELU", {"alpha": 0.7}, errors=error_inputs.elu),
     LayerRecord("sigmoid", "nn.activations", "Sigmoid"),
     LayerRecord("tanh", "nn.activations", "Tanh"),
     LayerRecord("gelu_exact", "nn.activations", "GELU", {"approximate": "none"},

@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parity_tests.registry import RECORDS
-from parity_tests.support import TWIN_BACKENDS as BACKENDS, assert_same, autodiff
+from parity_tests.support import TWIN_BACKENDS as BACKENDS, assert_same, autodiff, backend_module
 from reference.torch._autodiff import layer_vjp as torch_layer_vjp
 import reference.torch.nn.activations as torch_activations
-from scratch.nn.activations import LeakyReLU, ReLU
+from scratch.nn.activations import ELU, LeakyReLU, ReLU
 
 SIZES = st.integers(1, 7)
 SEEDS = st.integers(0, 2**32 - 1)
@@ -75,3 +75,16 @@ def test_leaky_relu_gradient_at_zero_is_the_slope_like_torch_not_jax():
     import reference.jax.nn.activations as jax_activations
     _, dX_jax, _ = autodiff("jax").layer_vjp(jax_activations.LeakyReLU(0.1), {}, X, dY)
     assert dX_jax[0, 1] == pytest.approx(-1.3, rel=1e-15)
+
+
+def test_elu_gradient_at_zero_is_alpha_in_all_three():
+    X = np.array([[-1.0, 0.0, 2.0]])
+    dY = np.array([[0.7, -1.3, 0.4]])
+    ours = ELU(alpha=0.7)
+    _, cache = ours.forward({}, X)
+    dX, _ = ours.backward(cache, dY)
+    np.testing.assert_allclose(dX, [[0.7 * 0.7 * np.exp(-1.0), -1.3 * 0.7, 0.4]], rtol=1e-15, atol=0)
+    for backend in BACKENDS:
+        twin = backend_module(backend, "nn.activations").ELU(alpha=0.7)
+        _, dX_twin, _ = autodiff(backend).layer_vjp(twin, {}, X, dY)
+        np.testing.assert_allclose(dX, dX_twin, rtol=1e-15, atol=0, err_msg=backend)
