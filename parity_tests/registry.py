@@ -22,7 +22,7 @@ table there too.
 """
 
 import zlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Callable, NamedTuple, Optional
 
 import numpy as np
@@ -89,7 +89,6 @@ class Record:
     # the extreme-input test scales a unit input by up to 1e4: losses/activations only
     extreme_inputs: bool = True
     errors: Optional[Callable[[], list]] = None   # a function in parity_tests/error_inputs.py
-    kind = "component"
 
     # -- building --------------------------------------------------------------------
     def build(self, backend="numpy", kwargs=None):
@@ -132,7 +131,6 @@ class Record:
 @dataclass(frozen=True)
 class LayerRecord(Record):
     """forward(params, X) -> (Y, cache); backward(cache, dY) -> (dX, grads)."""
-    kind = "layer"
     output_name = "Y"
 
     def params(self, rng, dtype, kwargs=None):
@@ -187,7 +185,6 @@ class LossRecord(Record):
     """forward(Z, target) -> (L, cache); backward(cache, dL) -> dZ."""
     make_target: Callable = None  # (rng, shape, dtype) -> float targets T or integer labels y
     one_d: bool = False           # also takes predictions of shape (N,)
-    kind = "loss"
     output_name = "L"
 
     def samples(self, rng, dtype):
@@ -234,7 +231,6 @@ class DropoutRecord(LayerRecord):
     the no-modification tests use it); an eval-mode sample is the identity. Masks cannot
     be matched across RNGs, so against a twin the twin runs first, its mask is read back
     as Y != 0 (the input has no zeros) and handed to scratch."""
-    kind = "dropout"
     shapes: tuple = (("default", 64, None, None), ("N1", 1, None, None), ("D1", 64, 1, None),
                      ("eval", 4, None, None))
 
@@ -330,11 +326,6 @@ BY_NAME = {r.name: r for r in RECORDS}
 def seed_for(*parts):
     """A seed fixed by the test's identity (record, backend, dtype), independent of order."""
     return zlib.crc32("/".join(parts).encode())
-
-
-def twin(record, backend):
-    """The twin component of `record` on backend "torch" or "jax"."""
-    return record.twin(backend)
 
 
 # components whose parity is a whole training trajectory (parity_tests/test_perceptron.py)

@@ -1,8 +1,8 @@
 """Print how closely every component agrees with its twins: `python -m parity_tests.summary`.
 
 For each registry record, backend and dtype it runs the same comparison as the parity
-tests (every sample) and prints the largest relative and absolute deviation over forward output and all
-gradients, next to the tolerance the tests hold it to. The tests assert; this shows.
+tests (every sample) and prints the largest relative and absolute deviation over forward
+output and all gradients, next to the tolerance the tests hold it to. The tests assert; this shows.
 """
 
 import sys
