@@ -109,8 +109,7 @@ def train_flops(N, sizes):
 def train_step_case(backend, size, dtype="float32"):
     """One SGD-momentum step of the MLP on a fixed random batch, from identical
     initial parameters, through each backend's training Backend (the main job's code)."""
-    from importlib import import_module
-
+    from reference.backends import backend_module
     from scratch.nn.mlp import MLP
     N, sizes = TRAIN_SIZES[size]
     rng = np.random.default_rng(1)
@@ -118,11 +117,10 @@ def train_step_case(backend, size, dtype="float32"):
     params = mlp.init(rng, dtype=dtype)
     X = rng.standard_normal((N, sizes[0])).astype(dtype)
     y = rng.integers(0, sizes[-1], N)
-    root = {"numpy": "scratch", "torch": "reference.torch", "jax": "reference.jax"}[backend]
-    optimizer = import_module(f"{root}.optim.optimizers").SGD(lr=LEARNING_RATE, momentum=MOMENTUM)
+    optimizer = backend_module(backend, "optim.optimizers").SGD(lr=LEARNING_RATE, momentum=MOMENTUM)
 
     def fresh():
-        return import_module(f"{root}.training.train").Backend(mlp, params, optimizer)
+        return backend_module(backend, "training.train").Backend(mlp, params, optimizer)
 
     stepper = fresh()
     stepper.train_step(X, y, {})  # warm-up: jax compiles here, torch allocates

@@ -132,3 +132,15 @@ def test_unreadable_or_foreign_files_are_named_in_the_error(tmp_path, capsys):
         assert report.main([str(path)]) == 1
         err = capsys.readouterr().err
         assert expected in err and str(path.name) in err, err
+
+
+def test_min_statistic_replaces_the_median(tmp_path):
+    entries = [bench("train_step", b, "tiny", t) for b, t in zip(report.BACKENDS, (3.0, 4.0, 6.0))]
+    for entry, low in zip(entries, (1.0, 4.0, 0.5)):
+        entry["stats"]["min"] = low
+    path = results_file(tmp_path, entries)
+    _, rows = report.load(path, "min")
+    assert row(report.targets(rows), "faster than torch eager", "tiny")[2:] == ["0.250", "yes"]
+    assert row(report.targets(rows), "faster than jax.jit", "tiny")[2:] == ["2.000", "NO"]
+    _, rows = report.load(path)  # the median: 3/4 and 3/6
+    assert row(report.targets(rows), "faster than jax.jit", "tiny")[2:] == ["0.500", "yes"]

@@ -9,22 +9,15 @@ reason, and a test checks that the twin really refuses it: nothing is skipped si
 Clipping: torch divides by (norm + 1e-6), optax by the bare norm. Scratch has `clip_eps`
 for that; a clipped record is compared with torch at clip_eps=1e-6 and with jax at 0.
 
-Tolerances:
-  float64, every step, parameters and every state buffer: rtol 1e-10, atol 1e-12.
-  float32 over 20 steps: rtol 1e-5, atol 1e-6. Each step rounds at ~6e-8 relative and
-      Adam's sqrt/divide amplifies differences in tiny second moments; 20 steps measured
-      below 1e-6, so 1e-5 keeps headroom while a 0.1% slip in any update line still fails.
+Tolerances: the "trajectory" row of the one table in reference/backends.py (float64
+rtol 1e-10, atol 1e-12 at every step; float32 rtol 1e-5, atol 1e-6 over 20 steps).
 """
 
 from dataclasses import dataclass, field
-from importlib import import_module
-
+from reference.backends import backend_module
 from scratch.optim.optimizers import skip_vectors
 
-MODULE_ROOTS = {"numpy": "scratch", "torch": "reference.torch", "jax": "reference.jax"}
 CLIP_EPS = {"torch": 1e-6, "jax": 0.0}
-
-TOLERANCES = {"float64": (1e-10, 1e-12), "float32": (1e-5, 1e-6)}
 
 
 class Sched:
@@ -37,7 +30,7 @@ class Sched:
         return f"{self.cls}({', '.join(f'{k}={v}' for k, v in self.kwargs.items())})"
 
     def build(self, backend):
-        module = import_module(f"{MODULE_ROOTS[backend]}.optim.schedules")
+        module = backend_module(backend, "optim.schedules")
         return getattr(module, self.cls)(**self.kwargs)
 
 
@@ -54,7 +47,7 @@ class OptimizerRecord:
                   for k, v in self.kwargs.items()}
         if "max_grad_norm" in kwargs:
             kwargs["clip_eps"] = CLIP_EPS[compared_with or backend]
-        module = import_module(f"{MODULE_ROOTS[backend]}.optim.optimizers")
+        module = backend_module(backend, "optim.optimizers")
         return getattr(module, self.cls)(**kwargs)
 
 

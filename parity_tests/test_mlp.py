@@ -4,8 +4,7 @@ nn.Sequential and the jax function, and outputs and gradients agree."""
 import numpy as np
 import pytest
 
-from parity_tests.checks import assert_same
-from parity_tests.test_parity import autodiff
+from parity_tests.support import assert_same, autodiff, backend_module
 from reference.torch.nn.mlp import MLP as TorchMLP
 from scratch.nn.mlp import MLP
 
@@ -29,7 +28,7 @@ def test_training_mode_with_replayed_dropout_masks(backend, dtype):
     else:
         import jax.numpy as jnp
         masks = {i: jnp.asarray(m) for i, m in cache.masks.items()}
-    twin = __import__(f"reference.{backend}.nn.mlp", fromlist=["MLP"]).MLP(
+    twin = backend_module(backend, "nn.mlp").MLP(
         [6, 16, 12, 4], activation="leaky_relu", dropout=0.4)
     Y_ref, dX_ref, grads_ref = autodiff(backend).layer_vjp(twin, params, X, dY,
                                                            training=True, masks=masks)

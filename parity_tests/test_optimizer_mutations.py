@@ -8,7 +8,7 @@ import pytest
 
 from parity_tests.mutation import load_mutant, module_path, site_ids
 from parity_tests.optimizer_registry import OPTIMIZER_RECORDS
-from parity_tests.test_optimizers import run_trajectory, sequence_objective
+from parity_tests.support import run_trajectory, sequence_objective
 
 TARGETS = {
     "optim.optimizers": {"update", "_step_one", "_lerp_", "clip_by_global_norm", "global_norm",

@@ -1,6 +1,7 @@
 """`python -m reference train`: the cross-framework training demo (the main job).
 `python -m reference export | import | handoff`: the bridge to plain PyTorch and JAX
 (reference/bridge/).
+`python -m reference check MODULE:Class`: check a layer of your own (reference/check.py).
 
 Trains the same MLP from the same initial parameters on NumPy (scratch), PyTorch and JAX,
 through the same loop with the same batch order and the same dropout masks, then prints
@@ -23,16 +24,16 @@ import argparse
 import importlib.util
 import os
 import sys
-from importlib import import_module
 from pathlib import Path
 
+from reference.backends import BACKENDS, backend_module
+from reference.check import add_check_options, run_check
 from reference.distributed.launch import add_distributed_options, check_distributed, run_distributed
 from scratch.cli import Parser, run_command
 from scratch.errors import UserError
 from scratch.training.run import (add_training_options, check_before_work, describe, finish_run,
                                   prepare, run_backend)
 
-BACKENDS = {"numpy": "scratch", "torch": "reference.torch", "jax": "reference.jax"}
 REQUIRES = {"numpy": (), "torch": ("torch",), "jax": ("jax", "optax")}
 DEFAULT_PLOT = Path("runs/train_curves.png")
 
@@ -66,6 +67,9 @@ def build_parser():
     add_show_parser(commands)
     from reference.bridge.cli import add_bridge_commands
     add_bridge_commands(commands)
+    check_parser = commands.add_parser("check", help="check a layer of your own by central "
+                                       "differences and against its twins")
+    add_check_options(check_parser)
     return parser
 
 
@@ -102,6 +106,8 @@ def main(argv=None):
 
 def _main(argv):
     args = build_parser().parse_args(argv)
+    if args.command == "check":
+        return run_check(args)
     if args.command == "show":
         from reference.show import show_command
         return show_command(args)
@@ -123,9 +129,8 @@ def _main(argv):
     print(describe(args, run))
     results = {}
     for name in args.backends:
-        root = BACKENDS[name]
-        backend_cls = import_module(f"{root}.training.train").Backend
-        optimizers = import_module(f"{root}.optim.optimizers")
+        backend_cls = backend_module(name, "training.train").Backend
+        optimizers = backend_module(name, "optim.optimizers")
         results[name] = run_backend(name, backend_cls, optimizers, run, args)
     if args.distributed:
         results.update(run_distributed(args, run, results))

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from parity_tests.mutation import load_mutant, module_path, site_ids
-from parity_tests.numpy_only.test_gradcheck import run_gradcheck
+from parity_tests.support import run_gradcheck
 from parity_tests.registry import RECORDS
 from scratch.tools.gradcheck import GradientCheckError
 
@@ -31,8 +31,8 @@ def test_gradient_check_catches_a_one_per_mille_slip(stem, index, monkeypatch):
     caught = []
     for record in [r for r in RECORDS if r.stem == stem]:
         # make record.build() return the mutant's class instead of the real one
-        monkeypatch.setattr(type(record), "build", lambda self, module_root="scratch":
-                            getattr(module, self.cls)(**self.kwargs))
+        monkeypatch.setattr(type(record), "build", lambda self, backend="numpy", kwargs=None:
+                            getattr(module, self.cls)(**(self.kwargs if kwargs is None else kwargs)))
         rng = np.random.default_rng(zlib.crc32(record.name.encode()))
         try:
             run_gradcheck(record, rng)

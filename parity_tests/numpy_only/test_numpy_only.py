@@ -40,63 +40,36 @@ def test_scratch_imports_no_framework():
     assert result.stdout.strip() == "ok []"
 
 
-def make_inputs(record, dtype, rng):
-    """Everything the caller hands the component: X or Z, target, params, dY, mask."""
-    X, target = record.sample(rng, dtype)
-    if record.kind == "loss":
-        return {"Z": X, "target": target}
-    inputs = {"X": X, "params": record.params(rng, dtype)}
-    if record.kind == "dropout":
-        inputs["mask"] = rng.random(X.shape) >= 0.3
-    out_shape = record.build().forward(inputs["params"], X, **(
-        {"mask": inputs["mask"]} if "mask" in inputs else {}))[0].shape
-    inputs["dY"] = rng.standard_normal(out_shape).astype(dtype)
-    return inputs
-
-
-def run_component(record, inputs):
-    """Forward and backward once; returns every output array by name."""
-    component = record.build()
-    if record.kind == "loss":
-        L, cache = component.forward(inputs["Z"], inputs["target"])
-        return {"L": L, "dZ": component.backward(cache, 1.5)}
-    kwargs = {"mask": inputs["mask"]} if "mask" in inputs else {}
-    Y, cache = component.forward(inputs["params"], inputs["X"], **kwargs)
-    dX, grads = component.backward(cache, inputs["dY"])
-    return {"Y": Y, "dX": dX, **{f"d{k}": g for k, g in grads.items()}}
-
-
-def flat(inputs):
-    """{name: array} with params spread out as params['W'] etc."""
-    out = {k: v for k, v in inputs.items() if isinstance(v, np.ndarray)}
-    out.update({f"params[{k!r}]": v for k, v in inputs.get("params", {}).items()})
-    return out
+def samples(record, dtype, seed):
+    """Every sample of the record: what the caller hands the component, by name."""
+    return list(record.samples(np.random.default_rng(seed), dtype))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("record", RECORDS, ids=lambda r: r.name)
 def test_inputs_are_left_unmodified(record, dtype):
-    inputs = make_inputs(record, dtype, np.random.default_rng(zlib.crc32(record.name.encode())))
-    before = {name: value.copy() for name, value in flat(inputs).items()}
-    run_component(record, inputs)
-    for name, value in flat(inputs).items():
-        np.testing.assert_array_equal(value, before[name],
-                                      err_msg=f"{record.name} modified its input {name}")
+    for sample in samples(record, dtype, zlib.crc32(record.name.encode())):
+        before = {name: value.copy() for name, value in sample.arrays().items()}
+        record.run(sample)
+        for name, value in sample.arrays().items():
+            np.testing.assert_array_equal(
+                value, before[name], err_msg=f"{record.name}[{sample.name}] modified its input {name}")
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("record", RECORDS, ids=lambda r: r.name)
 def test_dtype_is_preserved(record, dtype):
-    outputs = run_component(record, make_inputs(record, dtype, np.random.default_rng(1)))
-    for name, value in outputs.items():
-        assert np.asarray(value).dtype == np.dtype(dtype), f"{record.name}: {name} is {value.dtype}"
+    for sample in samples(record, dtype, 1):
+        for name, value in record.run(sample).items():
+            assert np.asarray(value).dtype == np.dtype(dtype), \
+                f"{record.name}[{sample.name}]: {name} is {np.asarray(value).dtype}"
 
 
-@pytest.mark.parametrize("record", [r for r in RECORDS if r.kind != "loss"], ids=lambda r: r.name)
+@pytest.mark.parametrize("record", RECORDS, ids=lambda r: r.name)
 def test_outputs_do_not_alias_inputs(record):
     # a caller who updates Y or dX in place must not corrupt X or dY
-    inputs = make_inputs(record, "float64", np.random.default_rng(2))
-    outputs = run_component(record, inputs)
-    for out_name, out in outputs.items():
-        for in_name, value in flat(inputs).items():
-            assert not np.shares_memory(out, value), f"{record.name}: {out_name} aliases {in_name}"
+    for sample in samples(record, "float64", 2):
+        for out_name, out in record.run(sample).items():
+            for in_name, value in sample.arrays().items():
+                assert not np.shares_memory(out, value), \
+                    f"{record.name}[{sample.name}]: {out_name} aliases {in_name}"

@@ -1,14 +1,15 @@
-"""Elementwise activations: ReLU, LeakyReLU, Sigmoid, Tanh, GELU.
+"""Elementwise activations: ReLU, LeakyReLU, ELU, Sigmoid, Tanh, GELU.
 
 Shape ledger (any shape S, typically (N, H)):
     X  S   input (pre-activation)      dX S = dY * f'(X)
     Y  S   output f(X)                 dY S upstream gradient
     cache: whichever of X or Y gives f' most cheaply and stably:
-        LeakyReLU, GELU keep X;  ReLU, Sigmoid and Tanh keep Y (f' is a function of f).
+        LeakyReLU, ELU, GELU keep X;  ReLU, Sigmoid and Tanh keep Y (f' is a function of f).
 
 Conventions at kinks, matching torch.nn.functional:
     ReLU'(0) = 0 (F.relu and jax.nn.relu agree).
     LeakyReLU'(0) = slope (F.leaky_relu; note jax.nn.leaky_relu gives 1 at exactly 0).
+    ELU'(0) = alpha (F.elu and jax.nn.elu agree: the x <= 0 branch).
 """
 
 import math
@@ -84,6 +85,31 @@ class LeakyReLU(_Activation):
         X = cache.X
         slope = X.dtype.type(self.slope)
         dX = np.where(X > 0, dY, slope * dY)  # at x = 0 the slope, as torch does
+        return dX, {}
+
+
+class ELU(_Activation):
+    """f(x) = x for x > 0, alpha * (exp(x) - 1) otherwise; f'(x) = alpha * exp(x) there.
+
+    exp is taken of min(x, 0) only: np.where evaluates both branches, and exp of a large
+    positive x would overflow in the branch that is thrown away. expm1 keeps
+    exp(x) - 1 accurate for x near 0, where the subtraction would cancel."""
+
+    def __init__(self, alpha=1.0):
+        self.alpha = check_real("ELU", "alpha", alpha, low=0.0)
+
+    def __repr__(self):
+        return f"ELU(alpha={self.alpha})"
+
+    def _forward(self, params, X):
+        alpha = X.dtype.type(self.alpha)
+        Y = np.where(X > 0, X, alpha * np.expm1(np.minimum(X, 0)))
+        return Y, InputCache(X=X)
+
+    def _backward(self, cache, dY):
+        X = cache.X
+        alpha = X.dtype.type(self.alpha)
+        dX = np.where(X > 0, dY, dY * alpha * np.exp(np.minimum(X, 0)))  # at x = 0: alpha
         return dX, {}
 
 

@@ -31,6 +31,8 @@ from scratch.protocol import (Layer, check_choice, check_float_array, check_none
 
 ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh": Tanh,
                "gelu": GELU}
+# layers whose output has their input's shape: X's width can be checked through them
+SHAPE_PRESERVING = (ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Dropout)
 
 
 class MLPCache(NamedTuple):
@@ -64,8 +66,8 @@ class MLP(Layer):
     @classmethod
     def from_layers(cls, layers):
         """An MLP over a list of layers you build yourself, your own components included
-        (anything with forward/backward following the protocol). Its Linear layers give
-        it its sizes and parameters."""
+        (anything with forward/backward following the protocol), in any order. Its Linear
+        layers give it its sizes and parameters, keyed by their own index in `layers`."""
         linears = [layer for layer in layers if isinstance(layer, Linear)]
         if not linears:
             raise ValueError("MLP.from_layers expects at least one Linear layer; got none")
@@ -82,6 +84,16 @@ class MLP(Layer):
         self._description = description
         self._param_keys = {f"{i}.{k}" for i, layer in enumerate(self.layers)
                             if isinstance(layer, Linear) for k in ("W", "b")}
+        # the first Linear need not be layer 0 (from_layers([ReLU(), Linear(3, 2)])): its
+        # W gives the dtype X must have, and its d_in X's width when only shape-preserving
+        # layers come before it (a layer of your own may change the width: then the
+        # Linear after it checks its input itself)
+        self._first_linear = next(i for i, layer in enumerate(self.layers)
+                                  if isinstance(layer, Linear))
+        before = self.layers[:self._first_linear]
+        self._input_width = (self.layers[self._first_linear].d_in
+                             if all(isinstance(layer, SHAPE_PRESERVING) for layer in before)
+                             else None)
 
     def __repr__(self):
         return self._description
@@ -111,16 +123,21 @@ class MLP(Layer):
         self._check_params(params)
         where = repr(self)
         check_float_array(where, "X", X)
-        check_shape(where, "X", X, (None, self.sizes[0]))
+        check_shape(where, "X", X, (None, self._input_width))
         check_nonempty(where, "X", X)
-        if X.dtype != params["0.W"].dtype:
+        param_dtype = params[f"{self._first_linear}.W"].dtype
+        if X.dtype != param_dtype:
             raise TypeError(f"{where} expects X with the parameters' dtype "
-                            f"{params['0.W'].dtype}; got {X.dtype}")
+                            f"{param_dtype}; got {X.dtype}")
         caches, used_masks = [], {}
         A = X
+        width_checked = self._input_width is not None  # A's width is known to fit
         for index, layer in enumerate(self.layers):
             if isinstance(layer, Linear):
-                A, cache = layer._forward(self.layer_params(params, index), A)
+                # after a layer of your own, A's width is unknown: the checked forward
+                run = layer._forward if width_checked else layer.forward
+                A, cache = run(self.layer_params(params, index), A)
+                width_checked = True
             elif isinstance(layer, Dropout):
                 if training:
                     mask = masks[index] if masks is not None else layer.draw_mask(rng, A.shape)
@@ -128,11 +145,13 @@ class MLP(Layer):
                     A, cache = layer.forward({}, A, mask=mask)  # checks the mask's shape
                 else:
                     A, cache = layer.forward({}, A, training=False)
-            elif isinstance(layer, ReLU):
+            elif isinstance(layer, ReLU) and index > 0 and isinstance(self.layers[index - 1], Linear):
                 # A is the Linear's fresh output, needed by nobody else: overwrite it
+                # (never X itself, when a ReLU comes first)
                 A, cache = layer._forward({}, A, inplace=True)
             else:  # a user's own layer may have only the public, checked forward
                 A, cache = getattr(layer, "_forward", layer.forward)({}, A)
+                width_checked = width_checked and isinstance(layer, SHAPE_PRESERVING)
             caches.append(cache)
         return A, MLPCache(caches, used_masks, A.shape, A.dtype)
 
@@ -149,7 +168,8 @@ class MLP(Layer):
                                                   input_grad=input_grad or index > 0)
                 for key, value in layer_grads.items():
                     grads[f"{index}.{key}"] = value
-            elif isinstance(layer, ReLU) and dA is not dY:
+            elif (isinstance(layer, ReLU) and dA is not dY
+                  and isinstance(self.layers[index + 1], (Linear, Dropout))):
                 dA, _ = layer._backward(cache.caches[index], dA, inplace=True)  # ours: reuse
             else:
                 dA, _ = getattr(layer, "_backward", layer.backward)(cache.caches[index], dA)

@@ -21,6 +21,14 @@ class LeakyReLU:
         return jax.nn.leaky_relu(X, negative_slope=self.slope)
 
 
+class ELU:
+    def __init__(self, alpha=1.0):
+        self.alpha = alpha
+
+    def forward(self, params, X):
+        return jax.nn.elu(X, alpha=self.alpha)
+
+
 class Sigmoid:
     def forward(self, params, X):
         return jax.nn.sigmoid(X)

@@ -17,6 +17,14 @@ class LeakyReLU:
         return F.leaky_relu(X, negative_slope=self.slope)
 
 
+class ELU:
+    def __init__(self, alpha=1.0):
+        self.alpha = alpha
+
+    def forward(self, params, X):
+        return F.elu(X, alpha=self.alpha)
+
+
 class Sigmoid:
     def forward(self, params, X):
         return torch.sigmoid(X)
