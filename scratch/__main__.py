@@ -4,7 +4,8 @@
     python -m scratch ledger --in 784 --hidden 128,64 --out 10 --batch 32   (whole MLP)
     python -m scratch explore learning-rate [--curvature 10 --steps 40]
     python -m scratch train [--dataset digits --hidden 128 --optimizer adam ...]
-    python -m scratch diagnose [the same options as train] [--json PATH]
+    python -m scratch diagnose [train's options but --epochs/--patience/--plot/--checkpoint/
+                                --no-progress] [--json PATH]
 """
 
 import argparse
@@ -53,7 +54,8 @@ def build_parser():
 
     add_training_options(commands.add_parser("train", help="train the MLP with NumPy alone"))
     add_training_options(commands.add_parser(
-        "diagnose", help="why does it not train? checks of the data, loss, gradients, updates"))
+        "diagnose", help="why does it not train? checks of the data, loss, gradients, updates"),
+        train_only=False)
     return parser
 
 

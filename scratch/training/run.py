@@ -11,7 +11,8 @@ import numpy as np
 from scratch.data import datasets
 from scratch.nn.mlp import ACTIVATIONS, MLP
 from scratch.optim.optimizers import skip_vectors
-from scratch.data.splits import Standardizer, duplicates_across_splits, split
+from scratch.data.splits import (Standardizer, TargetScaler, check_trainable,
+                                 duplicates_across_splits, split)
 from scratch.training.train import plan_for, train
 
 # name -> (optimizer class, its arguments beyond lr and weight_decay)
@@ -72,7 +73,8 @@ def hidden_sizes(text):
     return sizes
 
 
-def add_training_options(parser):
+# options only `train` uses; `diagnose` (and any command given train_only=False) lacks them
+def add_training_options(parser, train_only=True):
     parser.add_argument("--dataset", choices=datasets.NAMES, default="digits")
     parser.add_argument("--csv", help="train on your own numeric CSV instead (with --target)")
     parser.add_argument("--target", help="the target column of --csv")
@@ -87,16 +89,20 @@ def add_training_options(parser):
                         help="learning rate (default depends on the optimizer)")
     parser.add_argument("--weight-decay", type=non_negative_float, default=0.0,
                         help="L2 (decoupled for adamw); biases are not decayed")
-    parser.add_argument("--epochs", type=positive_int, default=40)
+    if train_only:
+        parser.add_argument("--epochs", type=positive_int, default=40)
     parser.add_argument("--batch-size", type=positive_int, default=32)
-    parser.add_argument("--patience", type=positive_int, default=None,
-                        help="stop after this many epochs without a better validation loss")
+    if train_only:
+        parser.add_argument("--patience", type=positive_int, default=None,
+                            help="stop after this many epochs without a better validation loss")
     parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--plot", default=None, help="save the training curves to this PNG")
-    parser.add_argument("--checkpoint", default=None, help="save the best parameters here (.npz)")
+    if train_only:
+        parser.add_argument("--plot", default=None, help="save the training curves to this PNG")
+        parser.add_argument("--checkpoint", default=None, help="save the best parameters here (.npz)")
     parser.add_argument("--json", default=None, help="write the results as JSON here")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    if train_only:
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
 
@@ -108,20 +114,27 @@ class Run(NamedTuple):
     optimizer: tuple        # (class name, kwargs) to build on any backend
     plan: object
     leaks: list
+    target_scaler: object = None  # TargetScaler of a regression run (None: classification)
 
 
 def prepare(args):
     if args.csv:
         if not args.target:
             raise SystemExit("error: --csv needs --target (the name of the target column)")
-        dataset = datasets.load_csv(args.csv, args.target)
-    else:
-        dataset = datasets.load(args.dataset, seed=args.seed)
-    splits = split(dataset, seed=args.seed)
-    if args.batch_size > len(splits.train.y):
-        raise SystemExit(f"error: --batch-size {args.batch_size} is larger than the training "
-                         f"split ({len(splits.train.y)} rows)")
+    try:  # a user's file or data that cannot be trained on: one line, no traceback
+        if args.csv:
+            dataset = datasets.load_csv(args.csv, args.target)
+        else:
+            dataset = datasets.load(args.dataset, seed=args.seed)
+        splits = split(dataset, seed=args.seed)
+        check_trainable(splits, dataset.task, dataset.num_classes, args.batch_size)
+    except (OSError, ValueError) as error:
+        raise SystemExit(f"error: {dataset_label(args)}: {error}") from None
     splits = Standardizer.fit(splits.train, method=args.scale).transform_splits(splits)
+    target_scaler = None
+    if dataset.task == "regression":  # losses and steps on the standardised target
+        target_scaler = TargetScaler.fit(splits.train)
+        splits = target_scaler.transform_splits(splits)
     splits = type(splits)(*(s._replace(X=s.X.astype(args.dtype)) for s in splits))
     outputs = dataset.num_classes if dataset.task == "classification" else 1
     mlp = MLP([dataset.X.shape[1], *args.hidden, outputs], activation=args.activation,
@@ -132,7 +145,12 @@ def prepare(args):
     if args.weight_decay or args.optimizer == "adamw":
         kwargs.update(weight_decay=args.weight_decay, decay_mask=skip_vectors)
     plan = plan_for(mlp, len(splits.train.y), args.batch_size, args.seed)
-    return Run(dataset, splits, mlp, params, (cls, kwargs), plan, duplicates_across_splits(splits))
+    return Run(dataset, splits, mlp, params, (cls, kwargs), plan, duplicates_across_splits(splits),
+               target_scaler)
+
+
+def dataset_label(args):
+    return args.csv if args.csv else args.dataset
 
 
 def build_optimizer(run, optimizers):
@@ -168,6 +186,10 @@ def finish_run(args, run, results, title=None):
     reference = results[names[0]].result
     header = (f"{'backend':<8}{'train loss':>11}{'train acc':>10}{'val loss':>10}{'val acc':>9}"
               f"{'test loss':>10}{'test acc':>9}{'ms/step':>9}")
+    regression = run.target_scaler is not None  # no accuracy: RMSE, MAE, R² in target units
+    if regression:
+        header = (f"{'backend':<8}{'train loss':>11}{'val loss':>10}{'test loss':>10}"
+                  f"{'test RMSE':>11}{'test MAE':>10}{'test R²':>9}{'ms/step':>9}")
     if len(names) > 1:
         header += f"  {'max |dparam|':>13}{'max |dloss|':>12}"
     print()
@@ -184,6 +206,10 @@ def finish_run(args, run, results, title=None):
         payload["backends"][name] = {"test_accuracy": test_accuracy, "final_loss": h.step_loss[-1],
                                      "ms_per_step": ms, "test_loss": test_loss,
                                      "best_epoch": result.best_epoch}
+        if regression:
+            metrics = test_regression_metrics(run, result.params)
+            payload["backends"][name].update(test_accuracy=None, **{f"test_{k}": v for k, v
+                                                                     in metrics.items()})
         diffs = ""
         if name != names[0]:
             param_diff = max(float(np.max(np.abs(result.params[k] - reference.params[k])))
@@ -194,9 +220,23 @@ def finish_run(args, run, results, title=None):
             payload["max_abs_param_diff"][name] = param_diff
             payload["max_abs_loss_diff"][name] = loss_diff
             diffs = f"  {param_diff:>13.2e}{loss_diff:>12.2e}"
+        if regression:
+            print(f"{name:<8}{h.train_loss[best]:>11.4f}{h.val_loss[best]:>10.4f}{test_loss:>10.4f}"
+                  f"{metrics['rmse']:>11.4g}{metrics['mae']:>10.4g}{metrics['r2']:>9.4f}"
+                  f"{ms:>9.3f}{diffs}")
+            continue
         print(f"{name:<8}{h.train_loss[best]:>11.4f}{h.train_accuracy[best]:>10.4f}"
               f"{h.val_loss[best]:>10.4f}{h.val_accuracy[best]:>9.4f}{test_loss:>10.4f}"
               f"{test_accuracy:>9.4f}{ms:>9.3f}{diffs}")
+    if regression:
+        baseline = least_squares_test_metrics(run)
+        payload["least_squares"] = {f"test_{k}": v for k, v in baseline.items()}
+        print(f"{'OLS':<8}{'':>11}{'':>10}{'':>10}{baseline['rmse']:>11.4g}{baseline['mae']:>10.4g}"
+              f"{baseline['r2']:>9.4f}")
+        print(f"\nlosses are MSE on the target standardised with the training split's "
+              f"{run.target_scaler!r}; RMSE, MAE and R² are in the target's units. OLS: "
+              f"ordinary least squares (np.linalg.lstsq, as scikit-learn's LinearRegression) "
+              f"on the same split.")
     print(f"\nbest epoch (lowest validation loss) {reference.best_epoch} of "
           f"{reference.epochs_run}{' (stopped early)' if reference.stopped_early else ''}; "
           f"parameters restored from it."
@@ -221,17 +261,47 @@ def finish_run(args, run, results, title=None):
     return payload
 
 
+def test_regression_metrics(run, params):
+    """RMSE, MAE and R² on the test split, in the target's units (scaler inverted)."""
+    from scratch.training.metrics import regression_metrics
+    Y, _ = run.mlp.forward(params, run.splits.test.X)  # (N, 1), standardised units
+    inverse = run.target_scaler.inverse
+    return regression_metrics(inverse(run.splits.test.y), inverse(Y[:, 0]))
+
+
+def least_squares_test_metrics(run):
+    from scratch.training.metrics import least_squares_predictions, regression_metrics
+    inverse = run.target_scaler.inverse
+    predicted = least_squares_predictions(run.splits.train.X.astype(np.float64),
+                                          inverse(run.splits.train.y),
+                                          run.splits.test.X.astype(np.float64))
+    return regression_metrics(inverse(run.splits.test.y), predicted)
+
+
 def describe(args, run):
     """One line saying what will be trained, and a warning line for leaked rows."""
     cls, kwargs = run.optimizer
     shown = {k: v for k, v in kwargs.items() if k != "decay_mask"}
     return (f"{run.dataset.name}: {len(run.splits.train.y)} train / {len(run.splits.validation.y)} "
             f"validation / {len(run.splits.test.y)} test rows; {run.mlp!r}; {cls}({shown}); "
-            f"{args.epochs} epochs of batch {args.batch_size}; {args.scale} scaling; {args.dtype}"
+            + (f"{args.epochs} epochs of " if hasattr(args, "epochs") else "")
+            + f"batch {args.batch_size}; {args.scale} scaling; {args.dtype}"
             + (f"\nwarning: feature rows duplicated across splits: {run.leaks}" if run.leaks else ""))
+
+
+def finite_or_none(value):
+    """JSON has no NaN or infinity: they become null (json.dump would write NaN, which
+    strict parsers reject)."""
+    if isinstance(value, dict):
+        return {k: finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_or_none(v) for v in value]
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        return None
+    return value
 
 
 def write_json(path, payload):
     with open(path, "w") as f:
-        json.dump(payload, f, indent=2)
+        json.dump(finite_or_none(payload), f, indent=2, allow_nan=False)
         f.write("\n")
