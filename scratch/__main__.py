@@ -100,7 +100,7 @@ def diagnose_command(args):
     print(describe(args, run))
     loss = loss_for_task(run.dataset.task)
     report = diagnose(run.mlp, run.params, build_optimizer(run, optimizers), loss, run.splits,
-                      task=run.dataset.task, seed=args.seed)
+                      task=run.dataset.task, seed=args.seed, batch=args.batch_size)
     print(format_report(report))
     if args.json:
         write_json(args.json, {"failed": report.failed,
