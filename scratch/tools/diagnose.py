@@ -446,12 +446,13 @@ def _probe(model, params, optimizer, loss, splits, steps, batch, seed, eval_rows
 
 
 def _rises(losses):
-    """Steps overshoot: a non-finite loss, no net progress at the end, or a spike above
-    1.5x the start not followed by a clear recovery (ending above 0.9x the start: e.g.
-    a collapse into dead units at ln C). The losses are eval-mode losses on fixed rows,
-    so these comparisons carry no minibatch noise."""
+    """Steps overshoot: a non-finite loss, a rise of more than 5% by the end, or a spike
+    above 1.5x the start not followed by a clear recovery (ending above 0.9x the start:
+    e.g. a collapse into dead units at ln C). The losses are eval-mode losses on fixed
+    rows, so these comparisons carry no minibatch noise; the 5% leaves room for the drift
+    of a plateau (xor, tanh, SGD with momentum: +1% in 30 steps, then it trains)."""
     start, end = losses[0], losses[-1]
-    return (not np.all(np.isfinite(losses)) or end >= start
+    return (not np.all(np.isfinite(losses)) or end > 1.05 * start
             or (max(losses) > 1.5 * start and end > 0.9 * start))
 
 
@@ -474,8 +475,10 @@ def check_updates(model, params, optimizer, loss, splits, steps=30, batch=32, se
     if not finite:
         status, value = "WARN", "undefined (weights are zero)"
     else:
-        status = ("FAIL" if top > 5e-2 or top < 1e-6 else
-                  "WARN" if top > 2e-2 or top < 1e-5 else "PASS")
+        # too large is a WARN only: whether it harms shows in the loss, which the next
+        # two checks measure (tanh + SGD 0.1 on diabetes moves its one-output layer by
+        # 6e-2 per step and trains to R² 0.52)
+        status = ("FAIL" if top < 1e-6 else "WARN" if top > 2e-2 or top < 1e-5 else "PASS")
         value = ", ".join(f"{k} {m:.1e}" for k, m in medians.items())
     if not finite:
         advice = "weights are all zero: see the gradients checks"
@@ -484,28 +487,43 @@ def check_updates(model, params, optimizer, loss, splits, steps=30, batch=32, se
     else:
         advice = "the weights barely change per step: raise the learning rate"
     found.append(_finding("updates", "update-to-weight ratio ||dW|| / ||W|| (median)", status,
-                          value, "1e-5 to 2e-2 (around 1e-3 is healthy)", advice, symptom=True))
+                          value, "1e-5 to 2e-2 (around 1e-3 is healthy); FAIL below 1e-6",
+                          advice, symptom=True))
     start, peak, last = losses[0], max(losses), losses[-1]
     rising = _rises(losses)
     advice = ""
     value = f"start {start:.4g}, peak {peak:.4g}, after {steps} steps {last:.4g}"
+    status = "PASS"
     if rising:
         smaller = copy.copy(optimizer)  # the same settings, every learning rate / 10
         smaller.schedule = lambda t, schedule=optimizer.schedule: schedule(t) / 10
         retry, _, _ = _probe(model, params, smaller, loss, splits, steps, batch, seed)
         falls = not _rises(retry)
         value += f"; at lr/10: start {retry[0]:.4g}, after {steps} steps {retry[-1]:.4g}"
+        # Rising at this rate but falling at a tenth: the rate is the cause. Rising at
+        # both: a clear rise (NaN/inf, or ending 1.5x above the start) means gradients or
+        # loss are wrong; a drift of a few percent is a plateau (sigmoid networks sit on
+        # one for hundreds of steps), which the 20-example check below judges.
+        big = not np.all(np.isfinite(losses)) or losses[-1] > 1.5 * start
+        status = "FAIL" if falls or big else "WARN"
         advice = ("the learning rate is too large: at a tenth of it the loss falls" if falls
                   else "the loss rises even at a tenth of the learning rate: suspect the "
-                       "gradients or the loss")
+                       "gradients or the loss" if big
+                  else "no progress in the first steps at this rate or a tenth of it: a "
+                       "plateau (see the 20-example check); other activations or "
+                       "initialisations start faster")
+    if status == "PASS" and last >= start:
+        status, advice = "WARN", ("no progress in the first steps (within 5% of the start): "
+                                  "a plateau, see the 20-example check")
     spiking = _spikes(losses)
     if spiking:
         advice = ("the loss spiked and recovered: the learning rate is at the edge of "
                   "stability; a smaller one (or warm-up) trains more smoothly")
     found.append(_finding("updates", f"loss over the first {steps} steps (eval mode, fixed "
-                          f"rows)", "FAIL" if rising else "WARN" if spiking else "PASS", value,
+                          f"rows)", "WARN" if spiking else status, value,
                           "falling: never above 1.5 x the start, ending below it; FAIL if it "
-                          "ends above the start, or above 0.9 x the start after a spike",
+                          "rises (ends above the start, or above 0.9 x the start after a "
+                          "spike) and falls at lr/10, or rises by 1.5x",
                           advice, symptom=True))
     moved = [k for k, v in ratios.items() if np.nanmax(np.abs(v), initial=0) > 1e-8]
     still = [k for k in ratios if k not in moved]
@@ -517,25 +535,8 @@ def check_updates(model, params, optimizer, loss, splits, steps=30, batch=32, se
     return found
 
 
-def overfit_tiny_batch(model, params, optimizer, loss, splits, n=20, steps=300, seed=0):
-    """Train on 20 examples only: a correct model, loss and optimizer drive the loss to
-    near zero. Measured in eval mode (no dropout) every 100 steps.
-
-    Slow is not broken. The loss is full-batch and in eval mode, so it is a deterministic
-    function of the run (no sampling noise to state a false-alarm rate for); the rule
-    separates three outcomes by how far the loss went:
-    - PASS: it reached the target (cross-entropy <= 0.05; MSE <= 5% of its start);
-    - WARN, "learns, slowly": it fell by 10% or more but not to the target; the finding
-      gives the rate over the last 100 steps and the steps that rate would still need;
-    - FAIL, "does not learn": it fell by less than 10% in 300 full-batch steps (or became
-      NaN/inf). A working model, loss and optimizer at any usable learning rate moves a
-      20-example loss by more than that; at 10% per 300 steps the target is thousands of
-      steps away.
-    - FAIL, "unstable": it fell, then ended above twice its lowest value (of the four
-      measured): steps that overshoot, which a smaller learning rate cures (iris at SGD
-      lr 1.0: 0.87 -> 0.07 -> 0.07 -> 0.29; trained for 40 epochs it ends at chance).
-    """
-    X, y = splits.train.X[:n], splits.train.y[:n]
+def _overfit_curve(model, params, optimizer, loss, X, y, steps, seed):
+    """Full-batch training on (X, y); the eval-mode loss at steps 0, 100, 200, ..."""
     rng = np.random.default_rng(seed)
     p = {k: v.copy() for k, v in params.items()}
     state = optimizer.init(p)
@@ -544,7 +545,7 @@ def overfit_tiny_batch(model, params, optimizer, loss, splits, n=20, steps=300, 
         Y, _ = model.forward(q, X, training=False)
         return float(loss.forward(Y, _target(loss, y, Y))[0])
 
-    curve = [eval_loss(p)]  # at steps 0, 100, 200, 300
+    curve = [eval_loss(p)]
     with np.errstate(all="ignore"):
         for step in range(1, steps + 1):
             Y, cache = model.forward(p, X, training=True, rng=rng)
@@ -553,21 +554,58 @@ def overfit_tiny_batch(model, params, optimizer, loss, splits, n=20, steps=300, 
             p, state = optimizer.update(grads, state, p, inplace=True)
             if step % 100 == 0:
                 curve.append(eval_loss(p))
+    return curve
+
+
+def overfit_tiny_batch(model, params, optimizer, loss, splits, n=20, steps=300, seed=0):
+    """Train on 20 examples only: a correct model, loss and optimizer drive the loss to
+    near zero. Measured in eval mode (no dropout) every 100 steps.
+
+    Slow is not broken. The loss is full-batch and in eval mode, so it is a deterministic
+    function of the run (no sampling noise to state a false-alarm rate for); the rule
+    separates three outcomes by how far the loss went:
+    - PASS: it reached the target (cross-entropy <= 0.05; MSE <= 5% of its start);
+    - WARN, "learns, slowly": it fell by 1% or more but not to the target; the finding
+      gives the rate over the last 100 steps and the steps that rate would still need.
+      Sigmoid networks on XOR-like data sit on a plateau for hundreds of steps (xor,
+      sigmoid, Adam 1e-3: 0.716 -> 0.687 in 300 steps) and train later: slow, not broken;
+    - FAIL, "does not learn": it fell by less than 1% in 300 full-batch steps (or became
+      NaN/inf), and again at 10x the learning rate: nothing measurable happens, as with a
+      learning rate of 1e-9 or weights that never move. (Wrong gradients are caught
+      earlier, by finite differences.) When 10x the rate does move it, a WARN: a plateau
+      (circles, sigmoid, SGD 0.1: 0.6515 -> 0.6466 in 300 steps).
+    - FAIL, "unstable": it ended above twice its lowest value (of the four measured), or
+      passed 10x its start on the way: steps that overshoot, which a smaller learning rate
+      cures (iris at SGD lr 1.0: 0.87 -> 0.07 -> 0.07 -> 0.29; digits at SGD 1.0: 2.4 ->
+      1190 -> 2.18, every unit dead; trained for 40 epochs both end at chance).
+    """
+    X, y = splits.train.X[:n], splits.train.y[:n]
+    curve = _overfit_curve(model, params, optimizer, loss, X, y, steps, seed)
     start, final = curve[0], curve[-1]
     target = 0.05 * start if isinstance(loss, MSE) else 0.05
     value = f"{start:.4g} -> " + " -> ".join(f"{c:.4g}" for c in curve[1:]) + " (every 100 steps)"
     name = f"overfit {len(y)} examples in {steps} steps (eval loss)"
-    expected = f"<= {target:.3g}; FAIL if it falls by < 10%"
+    expected = f"<= {target:.3g}; FAIL if it falls by < 1% or climbs back"
     if np.isfinite(final) and final <= target:
         return _finding("updates", name, "PASS", value, expected, symptom=True)
-    if not np.isfinite(final) or final > 0.9 * start:
-        return _finding("updates", name, "FAIL", value + ": does not learn", expected,
+    if not np.isfinite(final) or final > 0.99 * start:
+        larger = copy.copy(optimizer)  # the same settings, every learning rate x 10
+        larger.schedule = lambda t, schedule=optimizer.schedule: schedule(t) * 10
+        retry = _overfit_curve(model, params, larger, loss, X, y, steps, seed)
+        value += f"; at lr x 10: {retry[0]:.4g} -> {retry[-1]:.4g}"
+        if np.isfinite(retry[-1]) and retry[-1] <= 0.99 * retry[0]:
+            return _finding("updates", name, "WARN", value + ": a plateau at this rate; "
+                            "at 10x the rate it learns", expected,
+                            "slow, not broken: a larger learning rate, ReLU-like units or "
+                            "another initialisation leave the plateau sooner", symptom=True)
+        return _finding("updates", name, "FAIL", value + ": does not learn, at this rate or "
+                        "10x it", expected,
                         "even 20 examples are not learned: the model, loss or optimizer is "
                         "broken, or the learning rate is far off", symptom=True)
-    if final > 2 * min(curve):
-        return _finding("updates", name, "FAIL", value + ": unstable (back above twice its "
-                        "lowest value)", expected, "the loss fell, then climbed back: the "
-                        "steps overshoot; lower the learning rate", symptom=True)
+    if final > 2 * min(curve) or max(curve) > 10 * start:
+        return _finding("updates", name, "FAIL", value + ": unstable (climbed back above "
+                        "twice its lowest value, or above 10x its start)", expected,
+                        "the steps overshoot: lower the learning rate", symptom=True)
     rate = curve[-1] / curve[-2] if curve[-2] > 0 else math.nan  # per 100 steps, lately
     more = (f"~{100 * math.log(target / final) / math.log(rate):.2g} more steps at that rate"
             if 0 < rate < 1 else "no longer falling")
