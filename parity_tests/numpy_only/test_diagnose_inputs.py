@@ -149,3 +149,19 @@ except ImportError:  # the numpy-only environment has no threadpoolctl
 def test_diagnose_exits_zero_on_every_shipped_data_set_at_its_defaults(dataset, capsys):
     with threadpool_limits(1) if threadpool_limits else contextlib.nullcontext():
         assert main(["diagnose", "--dataset", dataset]) == 0, capsys.readouterr().out
+
+
+def test_signal_control_on_a_split_too_small_to_tell_is_a_warn_not_a_fail():
+    # 4 validation rows of 2 classes: even a perfect score has p = 1/C(4,2) = 1/6 > 0.05
+    from scratch.tools.diagnose import signal_control
+    rng = np.random.default_rng(0)
+    y = np.arange(20) % 2  # validation rows 12-15: two of each class
+    X = np.column_stack([y + 0.1 * rng.random(20), rng.random(20)])  # (20, 2) separable
+    parts = [Subset(X[a:b], y[a:b], role, np.arange(a, b))
+             for a, b, role in ((0, 12, "train"), (12, 16, "validation"), (16, 20, "test"))]
+    finding = signal_control(Splits(*parts), "classification")
+    assert finding.status == "WARN" and "too small" in finding.advice, finding
+    # closed form: 1 of the C(4,2) = 6 equally likely label arrangements is the real one;
+    # the Monte Carlo p over 9,999 permutations is within 4 standard errors (0.0037) of it
+    p_best = float(finding.value.rsplit("p=", 1)[1])
+    assert abs(p_best - 1 / 6) < 4 * math.sqrt(1 / 6 * 5 / 6 / 9999) + 0.005  # + print rounding

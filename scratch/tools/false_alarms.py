@@ -3,9 +3,11 @@
     python -m scratch.tools.false_alarms matrix [--hidden 256,128]
         every shipped data set x activation x optimizer (default learning rates), healthy:
         PASS/WARN/FAIL counts per data set and per category, and which checks WARN
-    python -m scratch.tools.false_alarms control [--seeds 50]
+    python -m scratch.tools.false_alarms control [--seeds 50] [--shuffled]
         the signal control on every shipped classification set over many split seeds:
-        how often it FAILs (a false alarm: these labels carry signal) and WARNs
+        how often it FAILs (a false alarm: these labels carry signal) and WARNs; with
+        --shuffled, on labels shuffled within each split (no signal): how often it
+        catches them (FAIL), and how often it misses them (PASS, at most ~1e-3 expected)
 
 Both are measurements, not tests: parity_tests/numpy_only/test_diagnose_matrix.py holds
 the matrix to "no FAIL" in CI.
@@ -14,6 +16,8 @@ the matrix to "no FAIL" in CI.
 import argparse
 import time
 from collections import Counter, defaultdict
+
+import numpy as np
 
 from scratch.data import datasets
 from scratch.nn.losses import loss_for_task
@@ -76,7 +80,7 @@ def format_matrix(results):
     return "\n".join(lines)
 
 
-def control_rates(seeds=50):
+def control_rates(seeds=50, shuffled=False):
     """{classification set: Counter of the signal control's statuses over split seeds}."""
     rates = {}
     for name in datasets.NAMES:
@@ -85,7 +89,11 @@ def control_rates(seeds=50):
             run = prepared(name, seed=seed)
             if run.dataset.task != "classification":
                 break
-            counts[signal_control(run.splits, run.dataset.task, seed=seed).status] += 1
+            splits = run.splits
+            if shuffled:  # labels that carry no signal, class shares unchanged
+                rng = np.random.default_rng([seed, 2])
+                splits = type(splits)(*(s._replace(y=rng.permutation(s.y)) for s in splits))
+            counts[signal_control(splits, run.dataset.task, seed=seed).status] += 1
         if counts:
             rates[name] = counts
     return rates
@@ -98,14 +106,17 @@ def main(argv=None):
     parser.add_argument("what", choices=["matrix", "control"])
     parser.add_argument("--hidden", default=None, help="hidden widths (default: train's)")
     parser.add_argument("--seeds", type=int, default=50)
+    parser.add_argument("--shuffled", action="store_true",
+                        help="control: shuffle the labels first (measures detection)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     if args.what == "matrix":
         print(format_matrix(matrix(args.hidden)))
     else:
-        print(f"| data set | seeds | PASS | WARN | FAIL (false alarms) |")
+        fail = "FAIL (caught)" if args.shuffled else "FAIL (false alarms)"
+        print(f"| data set | seeds | PASS | WARN | {fail} |")
         print("|---|---|---|---|---|")
-        for name, counts in control_rates(args.seeds).items():
+        for name, counts in control_rates(args.seeds, args.shuffled).items():
             print(f"| {name} | {sum(counts.values())} | {counts['PASS']} | {counts['WARN']} | "
                   f"{counts['FAIL']} |")
     print(f"\n({time.perf_counter() - start:.0f} s)")
