@@ -478,18 +478,22 @@ def _probe(model, params, optimizer, loss, splits, steps, batch, seed, eval_rows
 
 
 def _rises(losses):
-    """Steps overshoot: a non-finite loss, a rise of more than 5% by the end, or a spike
-    above 1.5x the start not followed by a clear recovery (ending above 0.9x the start:
-    e.g. a collapse into dead units at ln C). The losses are eval-mode losses on fixed
-    rows, so these comparisons carry no minibatch noise; the 5% leaves room for the drift
-    of a plateau (xor, tanh, SGD with momentum: +1% in 30 steps, then it trains)."""
+    """Steps overshoot: a non-finite loss, a rise of more than 5% by the end, or a
+    divergence (above 10x the start) not followed by a clear recovery (ending above 0.9x
+    the start: e.g. digits at SGD 3.0, 2.5e5x the start, then a collapse into dead units
+    at ln C). The losses are eval-mode losses on fixed rows, so no minibatch noise enters
+    the comparison itself; the margins are for what minibatch steps do to small data sets
+    in healthy runs: a plateau drifts by a few percent (xor, tanh, SGD with momentum: +1%
+    in 30 steps, then it trains), and a bounce reaches up to 4x the start (spirals,
+    sigmoid, RMSProp 1e-3: 4.06x, back to 0.91x by step 30). Bounces above 1.5x are a WARN
+    (`_spikes`)."""
     start, end = losses[0], losses[-1]
     return (not np.all(np.isfinite(losses)) or end > 1.05 * start
-            or (max(losses) > 1.5 * start and end > 0.9 * start))
+            or (max(losses) > 10 * start and end > 0.9 * start))
 
 
 def _spikes(losses):
-    """A spike above 1.5x the start that the run recovered from."""
+    """A spike above 1.5x the start that is no divergence (see `_rises`)."""
     return np.all(np.isfinite(losses)) and max(losses) > 1.5 * losses[0] and not _rises(losses)
 
 
@@ -549,13 +553,13 @@ def check_updates(model, params, optimizer, loss, splits, steps=30, batch=32, se
                                   "a plateau, see the 20-example check")
     spiking = _spikes(losses)
     if spiking:
-        advice = ("the loss spiked and recovered: the learning rate is at the edge of "
-                  "stability; a smaller one (or warm-up) trains more smoothly")
+        advice = ("the loss spiked above 1.5x its start: the learning rate is at the edge "
+                  "of stability; a smaller one (or warm-up) trains more smoothly")
     found.append(_finding("updates", f"loss over the first {steps} steps (eval mode, fixed "
                           f"rows)", "WARN" if spiking else status, value,
                           "falling: never above 1.5 x the start, ending below it; FAIL if it "
-                          "rises (ends above the start, or above 0.9 x the start after a "
-                          "spike) and falls at lr/10, or rises by 1.5x",
+                          "rises (ends 5% above the start, or above 0.9 x the start after "
+                          "passing 10x it) and falls at lr/10, or ends 1.5x above the start",
                           advice, symptom=True))
     moved = [k for k, v in ratios.items() if np.nanmax(np.abs(v), initial=0) > 1e-8]
     still = [k for k in ratios if k not in moved]
