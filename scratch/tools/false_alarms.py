@@ -76,7 +76,7 @@ def format_matrix(results):
     for (category, check, status), where in sorted(warns.items(), key=lambda kv: -sum(kv[1].values())):
         top = ", ".join(f"{k}: {v}" for k, v in where.most_common(8))
         more = f" (+{len(where) - 8} more)" if len(where) > 8 else ""
-        lines.append(f"| {category} | {check} | {status} | {sum(where.values())} | {top}{more} |")
+        lines.append(f"| {category} | {check.replace('|', '\\|')} | {status} | {sum(where.values())} | {top}{more} |")
     return "\n".join(lines)
 
 
