@@ -76,7 +76,8 @@ def format_matrix(results):
     for (category, check, status), where in sorted(warns.items(), key=lambda kv: -sum(kv[1].values())):
         top = ", ".join(f"{k}: {v}" for k, v in where.most_common(8))
         more = f" (+{len(where) - 8} more)" if len(where) > 8 else ""
-        lines.append(f"| {category} | {check.replace('|', '\\|')} | {status} | {sum(where.values())} | {top}{more} |")
+        escaped = check.replace("|", "\\|")  # a | inside a cell would end it
+        lines.append(f"| {category} | {escaped} | {status} | {sum(where.values())} | {top}{more} |")
     return "\n".join(lines)
 
 
