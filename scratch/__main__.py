@@ -7,7 +7,8 @@
     python -m scratch train --csv table.csv --target species [--task classification]
     python -m scratch train --resume CHECKPOINT --epochs N
     python -m scratch predict CHECKPOINT (--csv FILE | --dataset NAME --split test)
-    python -m scratch diagnose [the same options as train] [--json PATH]
+    python -m scratch diagnose [train's options but --epochs/--patience/--plot/--checkpoint/
+                                --no-progress] [--json PATH]
     python -m scratch lesson [N|name] [--out runs/lessons]     (the learning path)
     python -m scratch quiz [--topic N] [--seed S] [--answers FILE]
 
@@ -218,7 +219,7 @@ def diagnose_command(args):
     print(describe(args, run))
     loss = loss_for_task(run.dataset.task)
     report = diagnose(run.mlp, run.params, build_optimizer(run, optimizers), loss, run.splits,
-                      task=run.dataset.task, seed=args.seed)
+                      task=run.dataset.task, seed=args.seed, batch=args.batch_size)
     print(format_report(report))
     if args.json:
         write_json(args.json, {"failed": report.failed,

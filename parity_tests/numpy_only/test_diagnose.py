@@ -1,5 +1,7 @@
 """Fault injection: each fault must make the report FAIL in its own category, and in no
-other; the healthy default run on digits must not FAIL anywhere."""
+other, on digits, iris and (where it applies) the diabetes regression, plus three faults
+of regression only; the healthy default runs on those sets must not FAIL anywhere. The
+whole healthy matrix is in test_diagnose_matrix.py."""
 
 import argparse
 import json
@@ -13,7 +15,7 @@ import pytest
 from scratch.nn.activations import Sigmoid, Tanh
 from scratch.tools.diagnose import check_component, diagnose, format_report
 from scratch.nn.linear import Linear
-from scratch.nn.losses import MSE, SoftmaxCrossEntropy
+from scratch.nn.losses import MSE, SoftmaxCrossEntropy, loss_for_task
 from scratch.nn.mlp import MLP
 from scratch.optim.optimizers import SGD, Adam
 from scratch.optim import optimizers
@@ -37,12 +39,25 @@ class DroppedTermSigmoid(Sigmoid):
         return dY * cache.Y, {}
 
 
-def healthy():
-    """The default run of `python -m scratch train` (digits, 64-256-128-10, Adam 1e-3)."""
-    args = add_training_options(argparse.ArgumentParser()).parse_args([])
+class WrongSignMSE(MSE):
+    """A user's MSE whose backward returns minus the gradient."""
+
+    def backward(self, cache, dL=1.0):
+        return -super().backward(cache, dL)
+
+
+def healthy(dataset="digits"):
+    """The default run of `python -m scratch train` (64-256-128-C MLP, ReLU, dropout 0.2,
+    Adam 1e-3) on `dataset`, its target standardised when it is a regression."""
+    args = add_training_options(argparse.ArgumentParser()).parse_args(["--dataset", dataset])
     run = prepare(args)
     return {"model": run.mlp, "params": run.params, "optimizer": build_optimizer(run, optimizers),
-            "loss": SoftmaxCrossEntropy(), "splits": run.splits}
+            "loss": loss_for_task(run.dataset.task), "splits": run.splits,
+            "task": run.dataset.task, "run": run}
+
+
+def _dims(setup):
+    return setup["splits"].train.X.shape[1], setup["model"].sizes[-1]  # D, outputs
 
 
 def shuffled_labels(setup):
@@ -54,30 +69,34 @@ def shuffled_labels(setup):
 
 def one_feature_scaled(setup):
     s = setup["splits"]
-    scale = np.ones(s.train.X.shape[1])
-    scale[20] = 1e4
+    D, _ = _dims(setup)
+    scale = np.ones(D)
+    scale[min(20, D - 1)] = 1e4
     setup["splits"] = type(s)(*(part._replace(X=part.X * scale) for part in s))
 
 
 def probabilities_as_logits(setup):
-    rng = np.random.default_rng(0)
-    model = MLP.from_layers([Linear(64, 128), Tanh(), Linear(128, 10), Softmax()])
-    setup["model"], setup["params"] = model, model.init(rng)
+    D, C = _dims(setup)
+    model = MLP.from_layers([Linear(D, 128), Tanh(), Linear(128, C), Softmax()])
+    setup["model"], setup["params"] = model, model.init(np.random.default_rng(0))
 
 
 def mse_on_class_indices(setup):
-    model = MLP([64, 128, 1])
+    D, _ = _dims(setup)
+    model = MLP([D, 128, 1])
     setup["model"], setup["params"] = model, model.init(np.random.default_rng(0))
     setup["loss"] = MSE()
 
 
 def sign_error_in_backward(setup):
-    model = MLP.from_layers([Linear(64, 128, init="xavier"), SignErrorTanh(), Linear(128, 10)])
+    D, C = _dims(setup)
+    model = MLP.from_layers([Linear(D, 128, init="xavier"), SignErrorTanh(), Linear(128, C)])
     setup["model"], setup["params"] = model, model.init(np.random.default_rng(0))
 
 
 def dropped_term_in_backward(setup):
-    model = MLP.from_layers([Linear(64, 128, init="xavier"), DroppedTermSigmoid(), Linear(128, 10)])
+    D, C = _dims(setup)
+    model = MLP.from_layers([Linear(D, 128, init="xavier"), DroppedTermSigmoid(), Linear(128, C)])
     setup["model"], setup["params"] = model, model.init(np.random.default_rng(0))
 
 
@@ -99,6 +118,20 @@ def dead_relus_from_negative_bias(setup):
     setup["params"] = dict(setup["params"], **{"0.b": setup["params"]["0.b"] - 10})
 
 
+def unscaled_target(setup):
+    """The regression target back in its own units (diabetes: mean ~152, std ~77)."""
+    s, scaler = setup["splits"], setup["run"].target_scaler
+    setup["splits"] = type(s)(*(part._replace(y=scaler.inverse(part.y)) for part in s))
+
+
+def cross_entropy_on_continuous_target(setup):
+    setup["loss"] = SoftmaxCrossEntropy()
+
+
+def wrong_sign_loss_gradient(setup):
+    setup["loss"] = WrongSignMSE()
+
+
 FAULTS = [
     (shuffled_labels, "data"),
     (one_feature_scaled, "data"),
@@ -111,15 +144,26 @@ FAULTS = [
     (learning_rate_ten_times_too_large, "updates"),
     (learning_rate_far_too_small, "updates"),
 ]
+REGRESSION_FAULTS = [
+    (unscaled_target, "data"),
+    (cross_entropy_on_continuous_target, "loss"),
+    (wrong_sign_loss_gradient, "gradients"),
+]
+CLASSIFICATION_ONLY = (probabilities_as_logits, mse_on_class_indices)
+CASES = ([(dataset, fault, category) for dataset in ("digits", "iris")
+          for fault, category in FAULTS]
+         + [("diabetes", fault, category) for fault, category in FAULTS + REGRESSION_FAULTS
+            if fault not in CLASSIFICATION_ONLY])
 
 
 def run(setup):
     return diagnose(setup["model"], setup["params"], setup["optimizer"], setup["loss"],
-                    setup["splits"])
+                    setup["splits"], task=setup.get("task", "classification"))
 
 
-def test_healthy_default_run_has_no_fail():
-    report = run(healthy())
+@pytest.mark.parametrize("dataset", ["digits", "iris", "diabetes"])
+def test_healthy_default_run_has_no_fail(dataset):
+    report = run(healthy(dataset))
     assert report.failed == [], format_report(report)
 
 
@@ -140,9 +184,10 @@ def test_exploding_then_dead_run_is_a_learning_rate_problem():
     assert trend.status == "FAIL" and "too large" in trend.advice
 
 
-@pytest.mark.parametrize("fault, category", FAULTS, ids=[f.__name__ for f, _ in FAULTS])
-def test_fault_is_flagged_in_its_category_only(fault, category):
-    setup = healthy()
+@pytest.mark.parametrize("dataset, fault, category", CASES,
+                         ids=[f"{d}-{f.__name__}" for d, f, _ in CASES])
+def test_fault_is_flagged_in_its_category_only(dataset, fault, category):
+    setup = healthy(dataset)
     fault(setup)
     report = run(setup)
     assert report.failed == [category], format_report(report)

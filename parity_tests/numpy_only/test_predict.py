@@ -84,10 +84,14 @@ def test_predict_regression_values_and_loss(tmp_path):
     run = json.loads((tmp_path / "r.json").read_text())["backends"]["numpy"]
     out = cli("predict", str(tmp_path / "c.npz"), "--dataset", "diabetes", "--json")
     payload = json.loads(out.stdout)
-    assert payload["metrics"]["loss"] == run["test_loss"]
+    assert payload["metrics"]["loss"] == run["test_loss"]  # on the standardised target
     values = np.array([r["prediction"] for r in payload["predictions"]])
     labels = np.array([r["label"] for r in payload["predictions"]])
-    np.testing.assert_allclose(np.mean((values - labels) ** 2), run["test_loss"], rtol=1e-12, atol=0)
+    # values are in the target's units: their RMSE is the run's own, recomputed by hand
+    rmse = np.sqrt(np.mean((values - labels) ** 2))
+    np.testing.assert_allclose(rmse, run["test_rmse"], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(payload["metrics"]["rmse"], run["test_rmse"], rtol=1e-12, atol=0)
+    assert 25 < np.mean(labels) and abs(np.mean(values) - np.mean(labels)) < 0.5 * np.std(labels)
 
 
 def test_predict_mistakes_are_one_line(trained, tmp_path):

@@ -101,6 +101,8 @@ class RunCheckpoint(NamedTuple):
     last_params: dict = None      # the parameters after the last step (the state fits these)
     progress: dict = None         # the plan's position and the best-epoch bookkeeping
     run: dict = None              # the training options, to rebuild data and plan on resume
+    target_scaler: dict = None    # regression: {"mean", "std"} of the training target (the
+                                  # network predicts (y - mean) / std); None for classification
 
 
 class DecayNames:
@@ -196,7 +198,9 @@ def checkpoint_of_run(args, run, backend_result):
                   "step": len(history.step_loss), "best_epoch": progress.best_epoch,
                   "best_loss": progress.best_loss, "waited": progress.waited,
                   "stopped_early": result.stopped_early, "history": history._asdict()},
-        run={name: getattr(args, name) for name in RUN_OPTIONS})
+        run={name: getattr(args, name) for name in RUN_OPTIONS},
+        target_scaler=None if getattr(run, "target_scaler", None) is None else
+        {"mean": run.target_scaler.mean, "std": run.target_scaler.std})
 
 
 def _flat(prefix, arrays):
@@ -210,7 +214,7 @@ def save_run_checkpoint(path, checkpoint):
     meta = {"format": FORMAT, "version": VERSION, "model": c.model, "dtype": c.dtype,
             "task": c.task, "class_names": c.class_names, "feature_names": c.feature_names,
             "dataset": c.dataset, "scaler": None, "optimizer": None, "progress": c.progress,
-            "run": c.run}
+            "run": c.run, "target_scaler": c.target_scaler}  # two floats: exact in JSON
     if c.scaler is not None:
         meta["scaler"] = {"method": c.scaler["method"]}
         arrays.update(_flat("scaler", {"centre": c.scaler["centre"], "scale": c.scaler["scale"]}))
@@ -299,4 +303,4 @@ def load_run_checkpoint(path):
         check_shapes(f"{path} last_params", last, shapes, meta["dtype"])
     return RunCheckpoint(meta["model"], meta["dtype"], meta["task"], meta["class_names"],
                          meta["feature_names"], meta["dataset"], scaler, params, optimizer, state,
-                         last, meta.get("progress"), meta.get("run"))
+                         last, meta.get("progress"), meta.get("run"), meta.get("target_scaler"))

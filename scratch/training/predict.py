@@ -25,6 +25,7 @@ from scratch.nn.losses import loss_for_task
 from scratch.nn.mlp import MLP
 from scratch.nn.softmax import Softmax
 from scratch.training.checkpoint import CheckpointError, load_run_checkpoint
+from scratch.training.metrics import regression_metrics
 from scratch.training.outputs import atomic_write
 from scratch.training.train import accuracy_of
 
@@ -57,15 +58,35 @@ def predict(checkpoint, X_raw, y=None):
     if checkpoint.task == "classification":
         outputs, _ = Softmax().forward({}, Y)
         predicted = np.argmax(Y, axis=1)
-    else:
-        outputs, predicted = Y, Y[:, 0]
+    else:  # the network predicts the standardised target: back to the target's units
+        outputs = unscaled(checkpoint, Y)  # (N, 1)
+        predicted = outputs[:, 0]
     if y is not None:
-        target = y if checkpoint.task == "classification" else y.reshape(-1, 1).astype(Y.dtype)
+        if checkpoint.task == "classification":
+            target = y
+        else:  # the loss on the scale training used, so it equals the run's own test loss
+            target = scaled(checkpoint, y).reshape(-1, 1).astype(Y.dtype)
         loss, _ = loss_for_task(checkpoint.task).forward(Y, target)
         metrics["loss"] = float(loss)
         if checkpoint.task == "classification":
             metrics["accuracy"] = accuracy_of(Y, y)
+        else:
+            metrics.update(regression_metrics(y, predicted))
     return Prediction(outputs, predicted, metrics)
+
+
+def scaled(checkpoint, y):
+    """A regression target in the units the network was trained on."""
+    t = checkpoint.target_scaler
+    y = np.asarray(y, dtype=np.float64)
+    return y if t is None else (y - t["mean"]) / t["std"]
+
+
+def unscaled(checkpoint, Y):
+    """The network's regression outputs in the target's own units."""
+    t = checkpoint.target_scaler
+    Y = np.asarray(Y, dtype=np.float64)
+    return Y if t is None else Y * t["std"] + t["mean"]
 
 
 def read_csv_features(checkpoint, path, target=None):

@@ -19,7 +19,8 @@ import numpy as np
 from scratch.data import datasets
 from scratch.nn.mlp import ACTIVATIONS, MLP
 from scratch.optim.optimizers import skip_vectors
-from scratch.data.splits import Standardizer, duplicates_across_splits, split
+from scratch.data.splits import (Standardizer, TargetScaler, check_trainable,
+                                 duplicates_across_splits, split)
 from scratch.training.train import plan_for, train
 from scratch.cli import check_memory
 from scratch.errors import Interrupted, OutputError, UsageError, UserError
@@ -203,6 +204,7 @@ class Run(NamedTuple):
     plan: object
     leaks: list
     scaler: object = None   # the Standardizer fitted on the training split (saved in checkpoints)
+    target_scaler: object = None  # TargetScaler of a regression run (None: classification)
 
 
 def prepare(args, backends=1):
@@ -221,8 +223,16 @@ def prepare(args, backends=1):
         raise UserError(f"--batch-size {args.batch_size}: expected at most the number of "
                         f"training rows; got {args.batch_size}, larger than the training "
                         f"split ({len(splits.train.y)} rows)")
+    try:  # one class, fewer rows than classes, a constant target...: one line, no traceback
+        check_trainable(splits, dataset.task, dataset.num_classes, args.batch_size)
+    except ValueError as error:
+        raise UserError(f"{dataset.name}: {error}") from None
     scaler = Standardizer.fit(splits.train, method=args.scale)
     splits = scaler.transform_splits(splits)
+    target_scaler = None
+    if dataset.task == "regression":  # losses and steps on the standardised target
+        target_scaler = TargetScaler.fit(splits.train)
+        splits = target_scaler.transform_splits(splits)
     splits = type(splits)(*(s._replace(X=s.X.astype(args.dtype)) for s in splits))
     width_out = dataset.num_classes if dataset.task == "classification" else 1
     check_model_memory([dataset.X.shape[1], *args.hidden, width_out], len(splits.train.y),
@@ -236,7 +246,7 @@ def prepare(args, backends=1):
         kwargs.update(weight_decay=args.weight_decay, decay_mask=skip_vectors)
     plan = plan_for(mlp, len(splits.train.y), args.batch_size, args.seed)
     return Run(dataset, splits, mlp, params, (cls, kwargs), plan, duplicates_across_splits(splits),
-               scaler)
+               scaler, target_scaler)
 
 
 def build_optimizer(run, optimizers):
@@ -288,6 +298,10 @@ def finish_run(args, run, results, title=None):
     reference = results[names[0]].result
     header = (f"{'backend':<8}{'train loss':>11}{'train acc':>10}{'val loss':>10}{'val acc':>9}"
               f"{'test loss':>10}{'test acc':>9}{'ms/step':>9}")
+    regression = run.target_scaler is not None  # no accuracy: RMSE, MAE, R² in target units
+    if regression:
+        header = (f"{'backend':<8}{'train loss':>11}{'val loss':>10}{'test loss':>10}"
+                  f"{'test RMSE':>11}{'test MAE':>10}{'test R²':>9}{'ms/step':>9}")
     if len(names) > 1:
         header += f"  {'max |dparam|':>13}{'max |dloss|':>12}"
     print()
@@ -309,6 +323,10 @@ def finish_run(args, run, results, title=None):
                                                  "train_accuracy": h.train_accuracy,
                                                  "val_loss": h.val_loss,
                                                  "val_accuracy": h.val_accuracy}}
+        if regression:
+            metrics = test_regression_metrics(run, result.params)
+            payload["backends"][name].update(test_accuracy=None, **{f"test_{k}": v for k, v
+                                                                     in metrics.items()})
         diffs = ""
         if name != names[0]:
             param_diff = max(float(np.max(np.abs(result.params[k] - reference.params[k])))
@@ -319,9 +337,23 @@ def finish_run(args, run, results, title=None):
             payload["max_abs_param_diff"][name] = param_diff
             payload["max_abs_loss_diff"][name] = loss_diff
             diffs = f"  {param_diff:>13.2e}{loss_diff:>12.2e}"
+        if regression:
+            print(f"{name:<8}{h.train_loss[best]:>11.4f}{h.val_loss[best]:>10.4f}{test_loss:>10.4f}"
+                  f"{metrics['rmse']:>11.4g}{metrics['mae']:>10.4g}{metrics['r2']:>9.4f}"
+                  f"{ms:>9.3f}{diffs}")
+            continue
         print(f"{name:<8}{h.train_loss[best]:>11.4f}{h.train_accuracy[best]:>10.4f}"
               f"{h.val_loss[best]:>10.4f}{h.val_accuracy[best]:>9.4f}{test_loss:>10.4f}"
               f"{test_accuracy:>9.4f}{ms:>9.3f}{diffs}")
+    if regression:
+        baseline = least_squares_test_metrics(run)
+        payload["least_squares"] = {f"test_{k}": v for k, v in baseline.items()}
+        print(f"{'OLS':<8}{'':>11}{'':>10}{'':>10}{baseline['rmse']:>11.4g}{baseline['mae']:>10.4g}"
+              f"{baseline['r2']:>9.4f}")
+        print(f"\nlosses are MSE on the target standardised with the training split's "
+              f"{run.target_scaler!r}; RMSE, MAE and R² are in the target's units. OLS: "
+              f"ordinary least squares (np.linalg.lstsq, as scikit-learn's LinearRegression) "
+              f"on the same split.")
     print(f"\nbest epoch (lowest validation loss) {reference.best_epoch} of "
           f"{reference.epochs_run}{' (stopped early)' if reference.stopped_early else ''}; "
           f"parameters restored from it."
@@ -363,6 +395,23 @@ def save_checkpoint_of(path, run, params, extra=None):
     from scratch.training.checkpoint import save_checkpoint
     return save_checkpoint(path, params, {"sizes": run.mlp.sizes, "activation": run.mlp.activation,
                                           "dataset": run.dataset.name, **(extra or {})})
+
+
+def test_regression_metrics(run, params):
+    """RMSE, MAE and R² on the test split, in the target's units (scaler inverted)."""
+    from scratch.training.metrics import regression_metrics
+    Y, _ = run.mlp.forward(params, run.splits.test.X)  # (N, 1), standardised units
+    inverse = run.target_scaler.inverse
+    return regression_metrics(inverse(run.splits.test.y), inverse(Y[:, 0]))
+
+
+def least_squares_test_metrics(run):
+    from scratch.training.metrics import least_squares_predictions, regression_metrics
+    inverse = run.target_scaler.inverse
+    predicted = least_squares_predictions(run.splits.train.X.astype(np.float64),
+                                          inverse(run.splits.train.y),
+                                          run.splits.test.X.astype(np.float64))
+    return regression_metrics(inverse(run.splits.test.y), predicted)
 
 
 def describe(args, run):
