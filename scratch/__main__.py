@@ -44,6 +44,9 @@ def build_parser():
     ledger.add_argument("--in", dest="d_in", type=positive_int, default=784)
     ledger.add_argument("--out", dest="d_out", type=positive_int, default=128)
     ledger.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    ledger.add_argument("--measure", action="store_true",
+                        help="MLP only: also measure one NumPy training step's peak memory "
+                             "(tracemalloc) and print it beside the ledger's prediction")
 
     explore = commands.add_parser("explore", help="demonstrations with known answers")
     explore.add_argument("topic", choices=["learning-rate"])
@@ -70,6 +73,10 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     if args.component == "mlp":
         return print_model_ledger(args, rng)
+    if args.measure:
+        print("python -m scratch ledger: --measure applies to the whole MLP (no component "
+              f"argument); got component {args.component!r}", file=sys.stderr)
+        return 2
     layer = LAYERS[args.component](args.d_in, args.d_out)
     params = layer.init(rng, dtype=args.dtype) if isinstance(layer, Linear) else {}
     X = rng.standard_normal((args.batch, args.d_in)).astype(args.dtype)
@@ -121,6 +128,12 @@ def print_model_ledger(args, rng):
                                     f"batch {args.batch}, {args.dtype}"))
     print("cached rows are what forward keeps alive for backward; (view) rows share "
           "memory with a row above and cost nothing extra")
+    if args.measure:
+        from scratch.tools.memory import format_comparison, measure_training_step
+        measured = measure_training_step(mlp, params, X, y, optimizer)
+        print()
+        print(format_comparison(rows, measured, title="bytes, predicted by the ledger and "
+                                                      "measured with tracemalloc"))
     return 0
 
 
