@@ -35,8 +35,8 @@ checks float32 against math.erf rounded to float32):
     2^-52 relative of a float32 rounding boundary; none was found.
     erf(+-0) = +-0, erf(+-inf) = +-1, erf(nan) = nan.
 
-Speed: every range is evaluated only on its own elements (gathered with a boolean mask,
-then scattered back), and the polynomials run in place on those gathered copies.
+Speed: the range nearest 0 is evaluated on every element (it holds most of them), the
+other ranges only on their own elements; polynomials run in place on fresh arrays.
 """
 
 # Coefficients: from FreeBSD msun s_erf.c, which carries this notice:
@@ -77,6 +77,7 @@ SB = (-2.24409524465858183362e+01, 4.74528541206955367215e+02, 2.553050406433164
       3.03380607434824582924e+01, 1.0)
 
 BOUNDS = (0.84375, 1.25, 1 / 0.35, 6.0)
+CHUNK = 65536  # elements per block: 512 KiB of float64, each temporary fits in L2
 _SUBNORMAL = 2.0 ** -1020  # below this, x * 0.128 would lose bits to gradual underflow
 _HIGH_WORD = np.uint64(0xFFFFFFFF00000000)
 
@@ -92,12 +93,14 @@ def _horner(t, coefficients):
 
 
 def _erf_small(a):
-    """erf(a) for 0 <= a < 0.84375 (a float64 1-d array)."""
-    z = a * a
+    """erf(a) for 0 <= a < 0.84375 (a float64 array); garbage, but finite and quiet,
+    for larger a: z is clipped so that the polynomials cannot overflow."""
+    a1 = np.minimum(a, 1.0)  # a itself where this rule holds
+    z = a1 * a1
     y = _horner(z, PP)
     y /= _horner(z, QQ)
-    y *= a
-    y += a  # a + a R(a^2): the correction is at most 0.13 a, so its rounding hardly shows
+    y *= a1
+    y += a1  # a + a R(a^2): the correction is at most 0.13 a, so its rounding hardly shows
     tiny = a < _SUBNORMAL
     if tiny.any():  # (8a + EFX8 a) / 8 keeps the bits a * 0.128 would lose in subnormals
         y[tiny] = 0.125 * (8 * a[tiny] + EFX8 * a[tiny])
@@ -138,13 +141,36 @@ def erf(x):
     if x.dtype != np.float64:
         raise TypeError(f"erf expects a float32 or float64 array; got dtype {x.dtype}")
     a = np.abs(x).ravel()  # a fresh 1-d copy
-    out = np.minimum(a, 1.0)  # |x| >= 6 (inf included): 1; nan stays nan (minimum keeps it)
-    lower = 0.0
-    for upper, rule in zip(BOUNDS, (_erf_small, _erf_middle,
-                                    lambda a: _erf_tail(a, RA, SA),
-                                    lambda a: _erf_tail(a, RB, SB))):
-        where = (a < upper) if lower == 0.0 else (a >= lower) & (a < upper)
-        lower = upper
+    out = np.empty_like(a)
+    # in blocks of CHUNK elements: the ~30 passes over each block then run in cache
+    # (a (512, 1024) array: 12-14 ms in blocks of 64k against 22 ms whole, loaded machine)
+    for start in range(0, a.size, CHUNK):
+        block = slice(start, start + CHUNK)
+        out[block] = _erf_nonnegative(a[block])
+    return np.copysign(out, x.ravel()).reshape(x.shape)
+
+
+def _erf_nonnegative(a):
+    """erf(a) for a 1-d float64 array of a >= 0 (or nan)."""
+    # The range nearest 0 usually holds most elements (77% of erf(x / sqrt 2) for
+    # standard normal x, as GELU sees them), so its rule runs on every element and the
+    # others overwrite the rest: selecting with a boolean mask costs ~4.6 ns per element
+    # each way (gather, scatter), as much as the whole rule (6 ns, measured on 16k).
+    out = _erf_small(a)
+    rest = np.flatnonzero(~(a < BOUNDS[0]))  # |x| >= 0.84375, and nan
+    if rest.size:
+        out[rest] = _erf_large(a[rest])
+    return out
+
+
+def _erf_large(a):
+    """erf(a) for a >= 0.84375 (or nan), a 1-d float64 array: each range's rule on the
+    elements in that range."""
+    out = np.minimum(a, 1.0)  # a >= 6 (inf included): 1; nan stays nan (minimum keeps it)
+    for lower, upper, rule in ((BOUNDS[0], BOUNDS[1], _erf_middle),
+                               (BOUNDS[1], BOUNDS[2], lambda a: _erf_tail(a, RA, SA)),
+                               (BOUNDS[2], BOUNDS[3], lambda a: _erf_tail(a, RB, SB))):
+        where = (a >= lower) & (a < upper)
         if where.any():
             out[where] = rule(a[where])
-    return np.copysign(out, x.ravel()).reshape(x.shape)
+    return out
