@@ -25,8 +25,10 @@ from collections import defaultdict
 BACKENDS = ("numpy", "torch", "jax")
 
 
-def load(path):
+def load(path, stat="median"):
     """(the file's JSON, rows); benchmarks without this suite's extra_info are skipped.
+    `stat` is the statistic each time is taken as: "median" (the default) or "min", the
+    least disturbed by other load on a shared machine.
     OSError if the file cannot be read, ValueError if it is not pytest-benchmark JSON."""
     with open(path) as f:
         try:
@@ -42,7 +44,7 @@ def load(path):
         if not {"kind", "backend", "size", "dtype", "flops"} <= info.keys():
             continue  # another suite's benchmark
         key = (info["kind"], info["size"], info["dtype"])
-        rows[key][info["backend"]] = (bench["stats"]["median"], info["flops"])
+        rows[key][info["backend"]] = (bench["stats"][stat], info["flops"])
     return data, rows
 
 
@@ -301,9 +303,12 @@ def main(argv=None):
                         help="pytest-benchmark JSON (--benchmark-json); more than one file: "
                              "the targets are also judged in every run")
     parser.add_argument("--plot", default=None, help="write a PNG plot here (first file)")
+    parser.add_argument("--stat", choices=["median", "min"], default="median",
+                        help="time statistic for tables and targets (default median; min is "
+                             "the least disturbed by other load)")
     args = parser.parse_args(argv)
     try:
-        loaded = [load(path) for path in args.results]
+        loaded = [load(path, args.stat) for path in args.results]
     except (OSError, ValueError) as error:
         print(f"python -m benchmarks.report: {error}", file=sys.stderr)
         return 1
@@ -312,6 +317,8 @@ def main(argv=None):
         print(f"no benchmarks from this suite in {', '.join(empty)}", file=sys.stderr)
         return 1
     data, rows = loaded[0]
+    if args.stat != "median":
+        print(f"(times and ratios below use each case's {args.stat} time, not its median)\n")
     print(tables(rows))
     print(variant_tables(rows))
     print(targets(rows))

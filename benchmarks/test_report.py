@@ -170,3 +170,15 @@ def test_activation_and_variant_tables_and_issue_17_targets(tmp_path):
     over = report.extra_targets_over_runs([rows, rows])
     assert row(over, "main job step no slower than jax.jit", "float64, batch 32")[2:] == [
         "1.00, 1.00", "1.000", "1.000", "2 of 2"]
+
+
+def test_min_statistic_replaces_the_median(tmp_path):
+    entries = [bench("train_step", b, "tiny", t) for b, t in zip(report.BACKENDS, (3.0, 4.0, 6.0))]
+    for entry, low in zip(entries, (1.0, 4.0, 0.5)):
+        entry["stats"]["min"] = low
+    path = results_file(tmp_path, entries)
+    _, rows = report.load(path, "min")
+    assert row(report.targets(rows), "faster than torch eager", "tiny")[2:] == ["0.250", "yes"]
+    assert row(report.targets(rows), "faster than jax.jit", "tiny")[2:] == ["2.000", "NO"]
+    _, rows = report.load(path)  # the median: 3/4 and 3/6
+    assert row(report.targets(rows), "faster than jax.jit", "tiny")[2:] == ["0.500", "yes"]
