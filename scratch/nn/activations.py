@@ -83,8 +83,9 @@ class LeakyReLU(_Activation):
 
     Forward builds the derivative S = 1 where x > 0 else slope once, and both passes are
     one multiplication by it: f(x) = x * S, f'(x) = S. Multiplying by exactly 1 or by
-    slope gives the same bits as np.where(x > 0, x, slope * x), which took 4-7x longer
-    on a (512, 1024) array (12.7 against 2.5 ms, float64, loaded machine).
+    slope gives the same bits as np.where(x > 0, x, slope * x). Backward on a (512, 1024)
+    float32 array, building S included: 2.5 ms against 10.9 ms for
+    np.where(x > 0, dY, slope * dY) (float64: 11.5 against 13.5 ms; loaded machine).
     S = mask * (1 - slope) + slope is exactly 1 where the mask is 1 for 0 <= slope <= 1:
     1 - slope rounds by at most half an ulp of 1 below 1, and adding slope back lands
     within that half ulp of 1, which rounds (to even, at a tie) to 1. Larger slopes
