@@ -7,6 +7,10 @@ each met or not in this run, and the machine: CPU, cores, the BLAS library and t
 kernel it chose, thread counts, and the OpenBLAS variables. All of that is from the
 first file.
 
+The activation suite (forward + backward of each activation and loss) and the training-step
+variants (GELU, tanh, sigmoid, Adam, the main job's configuration) get their own tables
+and targets (issue 17), shown when the file holds them.
+
 Given more files (further runs of the same suites), the report adds each target's ratio
 in every run and how many runs met it. One run decides a target only when the two
 backends are far apart: at parity, run-to-run drift of a few percent flips "faster".
@@ -21,8 +25,10 @@ from collections import defaultdict
 BACKENDS = ("numpy", "torch", "jax")
 
 
-def load(path):
+def load(path, stat="median"):
     """(the file's JSON, rows); benchmarks without this suite's extra_info are skipped.
+    `stat` is the statistic each time is taken as: "median" (the default) or "min", the
+    least disturbed by other load on a shared machine.
     OSError if the file cannot be read, ValueError if it is not pytest-benchmark JSON."""
     with open(path) as f:
         try:
@@ -38,7 +44,7 @@ def load(path):
         if not {"kind", "backend", "size", "dtype", "flops"} <= info.keys():
             continue  # another suite's benchmark
         key = (info["kind"], info["size"], info["dtype"])
-        rows[key][info["backend"]] = (bench["stats"]["median"], info["flops"])
+        rows[key][info["backend"]] = (bench["stats"][stat], info["flops"])
     return data, rows
 
 
@@ -132,6 +138,107 @@ def targets_over_runs(runs):
     return "\n".join(out) + "\n"
 
 
+# -- issue 17: activations, losses and training-step variants --------------------------------
+
+def _ratio(per, other):
+    return per["numpy"][0] / per[other][0] if "numpy" in per and other in per else None
+
+
+def variant_tables(rows):
+    """Median times and ratios for the activation suite and the training-step variants."""
+    out = []
+    keys = sorted((k for k in rows if k[0] == "activation"), key=lambda k: (k[1], k[2]))
+    if keys:
+        out += ["### activation: forward + backward of one activation or loss, (N, H) input", "",
+                "| component | size | N x H | dtype | numpy | torch | jax | numpy/torch | numpy/jax |",
+                "|---|---|---|---|---|---|---|---|---|"]
+        for key in keys:
+            per = rows[key]
+            cells = key[1].split() + [key[2]]
+            cells += [format_time(per[b][0]) if b in per else "-" for b in BACKENDS]
+            cells += [f"{r:.2f}" if r is not None else "-"
+                      for r in (_ratio(per, "torch"), _ratio(per, "jax"))]
+            out.append("| " + " | ".join(cells) + " |")
+        out.append("")
+    keys = [k for k in rows if k[0] == "train_variant"]
+    if keys:
+        out += ["### train_variant: one training step (forward, softmax CE, backward, update)", "",
+                "| variant | dtype | numpy | torch | jax | numpy/torch | numpy/jax |",
+                "|---|---|---|---|---|---|---|"]
+        for key in keys:
+            per = rows[key]
+            cells = [key[1], key[2]]
+            cells += [format_time(per[b][0]) if b in per else "-" for b in BACKENDS]
+            cells += [f"{r:.2f}" if r is not None else "-"
+                      for r in (_ratio(per, "torch"), _ratio(per, "jax"))]
+            out.append("| " + " | ".join(cells) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
+MAIN_JOB = ("train_variant", "main job", "float64")
+# (the GELU variant, the ReLU step it is held to): the same configuration but the activation
+GELU_PAIRS = [(("train_variant", "main job gelu", "float64"), MAIN_JOB,
+               "main job (float64, Adam, dropout)"),
+              (("train_variant", "mnist gelu", "float32"), ("train_step", "mnist", "float32"),
+               "mnist (float32, SGD momentum)")]
+
+
+def extra_targets(rows):
+    """Issue 17's targets found in one run's rows: [(what, case, ratio or None, relation,
+    bound)]. Each activation and loss row present; the GELU steps and the main job when
+    either of their rows is present (a missing partner shows as no data)."""
+    out = []
+    for key in sorted((k for k in rows if k[0] == "activation"), key=lambda k: (k[1], k[2])):
+        out.append(("fwd+bwd no slower than torch eager", f"{key[1]} {key[2]}",
+                    _ratio(rows[key], "torch"), "<=", 1.0))
+    for gelu, relu, case in GELU_PAIRS:
+        if gelu in rows or (relu in rows and relu[0] == "train_variant"):
+            ratio = (rows[gelu]["numpy"][0] / rows[relu]["numpy"][0]
+                     if "numpy" in rows.get(gelu, {}) and "numpy" in rows.get(relu, {}) else None)
+            out.append(("GELU-exact step within 1.3x of the ReLU step", case, ratio, "<=", 1.3))
+    if MAIN_JOB in rows:
+        out.append(("main job step faster than torch eager", "float64, batch 32",
+                    _ratio(rows[MAIN_JOB], "torch"), "<", 1.0))
+        out.append(("main job step no slower than jax.jit", "float64, batch 32",
+                    _ratio(rows[MAIN_JOB], "jax"), "<=", 1.0))
+    return out
+
+
+def extra_targets_table(rows):
+    out = ["### issue 17 targets (this run)", "",
+           "| target | case | ratio | met |", "|---|---|---|---|"]
+    for what, case, ratio, relation, bound in extra_targets(rows):
+        if ratio is None:
+            out.append(f"| {what} | {case} | - | no data |")
+        else:
+            out.append(f"| {what} | {case} | {ratio:.3f} | "
+                       f"{'yes' if meets(ratio, relation, bound) else 'NO'} |")
+    met = sum(1 for *_, r, rel, b in extra_targets(rows) if r is not None and meets(r, rel, b))
+    out.append(f"\n{met} of {len(extra_targets(rows))} met")
+    return "\n".join(out) + "\n"
+
+
+def extra_targets_over_runs(runs):
+    """Issue 17's targets in each of several runs: ratio per run, median, runs met."""
+    per_target = {}  # (what, case, relation, bound) -> [ratio or None per run]
+    for index, rows in enumerate(runs):
+        for what, case, ratio, relation, bound in extra_targets(rows):
+            per_target.setdefault((what, case, relation, bound), [None] * len(runs))[index] = ratio
+    out = [f"### issue 17 targets over {len(runs)} runs", "",
+           "| target | case | ratio per run | median | min | met in |", "|---|---|---|---|---|---|"]
+    for (what, case, relation, bound), ratios in per_target.items():
+        present = [r for r in ratios if r is not None]
+        if not present:
+            out.append(f"| {what} | {case} | - | - | - | no data |")
+            continue
+        met = sum(meets(r, relation, bound) for r in present)
+        listed = ", ".join("-" if r is None else f"{r:.2f}" for r in ratios)
+        out.append(f"| {what} | {case} | {listed} | {statistics.median(present):.3f} | "
+                   f"{min(present):.3f} | {met} of {len(present)} |")
+    return "\n".join(out) + "\n"
+
+
 def cpu_model(data):
     info = data.get("machine_info", {})  # ours (conftest), else pytest-benchmark's own
     return info.get("tiny_mlp", {}).get("cpu_model",
@@ -196,9 +303,12 @@ def main(argv=None):
                         help="pytest-benchmark JSON (--benchmark-json); more than one file: "
                              "the targets are also judged in every run")
     parser.add_argument("--plot", default=None, help="write a PNG plot here (first file)")
+    parser.add_argument("--stat", choices=["median", "min"], default="median",
+                        help="time statistic for tables and targets (default median; min is "
+                             "the least disturbed by other load)")
     args = parser.parse_args(argv)
     try:
-        loaded = [load(path) for path in args.results]
+        loaded = [load(path, args.stat) for path in args.results]
     except (OSError, ValueError) as error:
         print(f"python -m benchmarks.report: {error}", file=sys.stderr)
         return 1
@@ -207,10 +317,17 @@ def main(argv=None):
         print(f"no benchmarks from this suite in {', '.join(empty)}", file=sys.stderr)
         return 1
     data, rows = loaded[0]
+    if args.stat != "median":
+        print(f"(times and ratios below use each case's {args.stat} time, not its median)\n")
     print(tables(rows))
+    print(variant_tables(rows))
     print(targets(rows))
+    if extra_targets(rows):
+        print(extra_targets_table(rows))
     if len(loaded) > 1:
         print(targets_over_runs([rows for _, rows in loaded]))
+        if any(extra_targets(rows) for _, rows in loaded):
+            print(extra_targets_over_runs([rows for _, rows in loaded]))
         print("runs, in order: " + "; ".join(f"{path} ({run.get('datetime', '?')})"
                                              for path, (run, _) in zip(args.results, loaded)))
         stamps = [run.get("datetime") for run, _ in loaded]

@@ -134,6 +134,44 @@ def test_unreadable_or_foreign_files_are_named_in_the_error(tmp_path, capsys):
         assert expected in err and str(path.name) in err, err
 
 
+def test_activation_and_variant_tables_and_issue_17_targets(tmp_path):
+    times = {  # (kind, size, dtype) -> (numpy, torch, jax) seconds
+        ("activation", "gelu_exact small 32x256", "float32"): (1.0, 2.0, 0.5),
+        ("activation", "gelu_exact large 512x1024", "float64"): (3.0, 2.0, 1.0),
+        ("train_variant", "main job", "float64"): (1.0, 2.0, 1.0),  # level with jax: met
+        ("train_variant", "main job gelu", "float64"): (1.31, 2.0, 1.0),  # 1.31x relu: missed
+        ("train_variant", "mnist gelu", "float32"): (1.2, 2.0, 1.0),
+        ("train_step", "mnist", "float32"): (1.0, 2.0, 1.0),  # mnist gelu is 1.2x: met
+    }
+    path = results_file(tmp_path, [bench(kind, b, size, t, dtype=dtype)
+                                   for (kind, size, dtype), ts in times.items()
+                                   for b, t in zip(report.BACKENDS, ts)])
+    _, rows = report.load(path)
+    tables = report.variant_tables(rows)
+    assert row(tables, "gelu_exact", "large", "512x1024", "float64")[4:] == [
+        "3.00 s", "2.00 s", "1.00 s", "1.50", "3.00"]
+    assert row(tables, "main job gelu", "float64")[2:] == ["1.31 s", "2.00 s", "1.00 s", "0.66", "1.31"]
+    text = report.extra_targets_table(rows)
+    verdict = {(cells[0], cells[1]): (cells[2], cells[3]) for cells in
+               (line.strip("|").split("|") for line in text.splitlines()
+                if line.startswith("| ") and not line.startswith("| target"))}
+    verdict = {(a.strip(), b.strip()): (c.strip(), d.strip()) for (a, b), (c, d) in verdict.items()}
+    assert verdict == {
+        ("fwd+bwd no slower than torch eager", "gelu_exact large 512x1024 float64"): ("1.500", "NO"),
+        ("fwd+bwd no slower than torch eager", "gelu_exact small 32x256 float32"): ("0.500", "yes"),
+        ("GELU-exact step within 1.3x of the ReLU step", "main job (float64, Adam, dropout)"):
+            ("1.310", "NO"),
+        ("GELU-exact step within 1.3x of the ReLU step", "mnist (float32, SGD momentum)"):
+            ("1.200", "yes"),
+        ("main job step faster than torch eager", "float64, batch 32"): ("0.500", "yes"),
+        ("main job step no slower than jax.jit", "float64, batch 32"): ("1.000", "yes"),
+    }
+    assert "4 of 6 met" in text
+    over = report.extra_targets_over_runs([rows, rows])
+    assert row(over, "main job step no slower than jax.jit", "float64, batch 32")[2:] == [
+        "1.00, 1.00", "1.000", "1.000", "2 of 2"]
+
+
 def test_min_statistic_replaces_the_median(tmp_path):
     entries = [bench("train_step", b, "tiny", t) for b, t in zip(report.BACKENDS, (3.0, 4.0, 6.0))]
     for entry, low in zip(entries, (1.0, 4.0, 0.5)):

@@ -67,6 +67,9 @@ def build_parser():
     ledger.add_argument("--dropout", type=probability, default=0.0,
                         help="mlp only: dropout probability after each hidden activation "
                              "(0: no dropout layers, no masks)")
+    ledger.add_argument("--measure", action="store_true",
+                        help="mlp only: also measure one NumPy training step's peak memory "
+                             "(tracemalloc) and print it beside the ledger's prediction")
 
     explore = commands.add_parser("explore", help="demonstrations with known answers",
                                   description="What too large a learning rate does, on a "
@@ -151,7 +154,8 @@ def _main(argv):
 def ledger_command(args):
     mlp_only = [option for option, value in (("--hidden", args.hidden),
                                              ("--optimizer", args.optimizer),
-                                             ("--dropout", args.dropout or None))
+                                             ("--dropout", args.dropout or None),
+                                             ("--measure", args.measure or None))
                 if value is not None]
     if args.component != "mlp" and mlp_only:
         raise UsageError(f"{mlp_only[0]}: used only by the mlp ledger; got it with "
@@ -277,6 +281,12 @@ def print_model_ledger(args, rng):
                                     f"batch {args.batch}, {args.dtype}"))
     print("cached rows are what forward keeps alive for backward; (view) rows share "
           "memory with a row above and cost nothing extra")
+    if args.measure:
+        from scratch.tools.memory import format_comparison, measure_training_step
+        measured = measure_training_step(mlp, params, X, y, optimizer)
+        print()
+        print(format_comparison(rows, measured, title="bytes, predicted by the ledger and "
+                                                      "measured with tracemalloc"))
     return 0
 
 

@@ -75,7 +75,14 @@ class BCEWithLogits(Loss):
             raise ValueError(f"{where} expects targets T in [0, 1]; got values from "
                              f"{T.min()} to {T.max()}")
         T = T.astype(Z.dtype, copy=False)
-        per_element = np.maximum(Z, 0) - Z * T + np.log1p(np.exp(-np.abs(Z)))  # (S)
+        # max(z, 0) - z t + log(1 + exp(-|z|)), in place on two fresh arrays
+        per_element = np.maximum(Z, 0)  # (S)
+        per_element -= Z * T
+        softplus = np.abs(Z)
+        np.negative(softplus, out=softplus)
+        np.exp(softplus, out=softplus)
+        np.log1p(softplus, out=softplus)  # log(1 + exp(-|z|))
+        per_element += softplus
         L = per_element.mean()
         return L, BCECache(P=stable_sigmoid(Z), T=T)
 

@@ -183,7 +183,9 @@ def _lerp_(start, end, weight):
     `end`. Rounded as torch.lerp_ does (from the nearer end), so that trajectories agree
     to the last bits."""
     if weight < 0.5:
-        start += weight * (end - start)
+        step = end - start  # one temporary, scaled in place: the same bits as
+        step *= weight      # weight * (end - start), one array fewer alive
+        start += step
     else:
         start[...] = end - (end - start) * (1 - weight)
 
@@ -286,7 +288,10 @@ class Adam(Optimizer):
         m, v = buffers["exp_avg"], buffers["exp_avg_sq"]
         _lerp_(m, g, 1 - self.beta1)  # m = b1 m + (1 - b1) g
         v *= self.beta2
-        v += (1 - self.beta2) * g * g
+        g2 = g * (1 - self.beta2)  # ((1 - b2) g) g, rounded in torch's addcmul order,
+        g2 *= g                     # with one temporary where (1 - b2) * g * g makes two
+        v += g2
+        del g2  # freed now, not at return: it would coexist with denom below
         if self.amsgrad:
             np.maximum(buffers["max_exp_avg_sq"], v, out=buffers["max_exp_avg_sq"])
             v = buffers["max_exp_avg_sq"]  # the max of raw moments, as torch
@@ -297,7 +302,9 @@ class Adam(Optimizer):
         denom /= math.sqrt(bias_correction2)  # a python float keeps float32 float32
         denom += self.eps
         step_size = lr / bias_correction1
-        p -= step_size * (m / denom)
+        np.divide(m, denom, out=denom)  # m / denom, written over denom (no new array)
+        denom *= step_size
+        p -= denom
 
 
 class AdamW(Adam):

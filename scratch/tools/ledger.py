@@ -104,7 +104,15 @@ def model_ledger(mlp, params, X, y, loss, optimizer=None, rng=None):
             add(f"loss.{field}", "cached", value)
     dY = loss.backward(loss_cache)
     add("dlogits", "gradient", dY)
-    _, grads = mlp.backward(cache, dY)
+    _, grads = mlp.backward(cache, dY, input_grad=False)  # as the training step runs it
+    # the gradient each hidden Linear passes down, dA (N, d_in): backward keeps it to
+    # itself, so walk the layers once more to list it (the first layer's is never made)
+    dA = dY
+    for index in reversed(range(1, len(mlp.layers))):
+        layer = mlp.layers[index]
+        dA = layer.backward(cache.caches[index], dA)[0]
+        if type(layer).__name__ == "Linear":
+            add(f"{index}:Linear.dX", "gradient", dA)
     for key, value in grads.items():
         add(f"d{key}", "gradient", value)
     if optimizer is not None:
