@@ -13,54 +13,68 @@ excluded for jax by calling the jitted function once while building the case.
                 the main job's configuration among them
 """
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
 BACKENDS = ("numpy", "torch", "jax")
 MATMUL_SIZES = (64, 128, 256, 512, 1024, 2048)
 # name -> (batch N, layer sizes)
-TRAIN_SIZES = {"tiny": (32, [2, 16, 2]), "small": (64, [64, 128, 10]),
-               "mnist": (128, [784, 256, 10]), "large": (512, [784, 1024, 10])}
+TRAIN_SIZES = {
+    "tiny": (32, [2, 16, 2]),
+    "small": (64, [64, 128, 10]),
+    "mnist": (128, [784, 256, 10]),
+    "large": (512, [784, 1024, 10]),
+}
 LEARNING_RATE, MOMENTUM = 0.01, 0.9
 
 
 class Case(NamedTuple):
     run: Callable[[], object]
-    result: Callable[[], dict]   # {name: numpy array}, for the cross-backend check
+    result: Callable[[], dict]  # {name: numpy array}, for the cross-backend check
     flops: int
 
 
 def matmul_inputs(n, dtype, seed=0):
     rng = np.random.default_rng(seed)
-    return (rng.standard_normal((n, n)).astype(dtype), rng.standard_normal((n, n)).astype(dtype),
-            rng.standard_normal(n).astype(dtype), rng.standard_normal((n, n)).astype(dtype))
+    return (
+        rng.standard_normal((n, n)).astype(dtype),
+        rng.standard_normal((n, n)).astype(dtype),
+        rng.standard_normal(n).astype(dtype),
+        rng.standard_normal((n, n)).astype(dtype),
+    )
 
 
 def matmul_case(backend, n, dtype):
     X, W, _, _ = matmul_inputs(n, dtype)
-    flops = 2 * n ** 3
+    flops = 2 * n**3
     if backend == "numpy":
         return Case(lambda: X @ W, lambda: {"Y": X @ W}, flops)
     if backend == "torch":
         import torch
+
         X_t, W_t = torch.from_numpy(X), torch.from_numpy(W)
         return Case(lambda: X_t @ W_t, lambda: {"Y": (X_t @ W_t).numpy()}, flops)
     import jax
     import jax.numpy as jnp
+
     X_j, W_j = jnp.asarray(X), jnp.asarray(W)
     f = jax.jit(jnp.matmul)
     f(X_j, W_j).block_until_ready()  # compile outside the timing
-    return Case(lambda: f(X_j, W_j).block_until_ready(), lambda: {"Y": np.asarray(f(X_j, W_j))}, flops)
+    return Case(
+        lambda: f(X_j, W_j).block_until_ready(), lambda: {"Y": np.asarray(f(X_j, W_j))}, flops
+    )
 
 
 def linear_case(backend, n, dtype):
     """Forward and backward of Linear(n, n) at batch n: the scratch layer itself, torch
     autograd through F.linear, and jax.vjp under jit."""
     X, W, b, dY = matmul_inputs(n, dtype)
-    flops = 6 * n ** 3
+    flops = 6 * n**3
     if backend == "numpy":
         from scratch.nn.linear import Linear
+
         layer, params = Linear(n, n), {"W": W, "b": b}
 
         def step():
@@ -71,10 +85,12 @@ def linear_case(backend, n, dtype):
         def result():
             Y, dX, grads = step()
             return {"Y": Y, "dX": dX, "dW": grads["W"], "db": grads["b"]}
+
         return Case(step, result, flops)
     if backend == "torch":
         import torch
         import torch.nn.functional as F
+
         X_t, W_t, b_t, dY_t = (torch.from_numpy(a) for a in (X, W, b, dY))
         X_t.requires_grad_(True), W_t.requires_grad_(True), b_t.requires_grad_(True)
 
@@ -85,9 +101,11 @@ def linear_case(backend, n, dtype):
         def result():
             Y, (dX, dW, db) = step()
             return {"Y": Y.detach().numpy(), "dX": dX.numpy(), "dW": dW.numpy(), "db": db.numpy()}
+
         return Case(step, result, flops)
     import jax
     import jax.numpy as jnp
+
     X_j, W_j, b_j, dY_j = (jnp.asarray(a) for a in (X, W, b, dY))
 
     @jax.jit
@@ -99,7 +117,13 @@ def linear_case(backend, n, dtype):
 
     def result():
         Y, (dX, dW, db) = step_j(X_j, W_j, b_j, dY_j)
-        return {"Y": np.asarray(Y), "dX": np.asarray(dX), "dW": np.asarray(dW), "db": np.asarray(db)}
+        return {
+            "Y": np.asarray(Y),
+            "dX": np.asarray(dX),
+            "dW": np.asarray(dW),
+            "db": np.asarray(db),
+        }
+
     return Case(lambda: jax.block_until_ready(step_j(X_j, W_j, b_j, dY_j)), result, flops)
 
 
@@ -114,6 +138,7 @@ def train_step_case(backend, size, dtype="float32"):
     initial parameters, through each backend's training Backend (the main job's code)."""
     from reference.backends import backend_module
     from scratch.nn.mlp import MLP
+
     N, sizes = TRAIN_SIZES[size]
     rng = np.random.default_rng(1)
     mlp = MLP(sizes)
@@ -167,61 +192,75 @@ def activation_case(backend, label, dtype):
     itself (numpy: its public, checked forward/backward), torch autograd, jax.vjp under jit.
     `label` is activation_label(name, size). flops holds the element count N * H."""
     from importlib import import_module
+
     name, size, _ = label.split()
     stem, cls, kwargs, target_kind = ACTIVATIONS[name]
     N, H = ACTIVATION_SHAPES[size]
     rng = np.random.default_rng(3)
     X = rng.standard_normal((N, H)).astype(dtype)
     dY = rng.standard_normal((N, H)).astype(dtype)
-    target = {"real": lambda: rng.standard_normal((N, H)).astype(dtype),
-              "probability": lambda: rng.uniform(0, 1, (N, H)).astype(dtype),
-              "labels": lambda: rng.integers(0, H, N),
-              "layer": lambda: None}[target_kind]()
+    target = {
+        "real": lambda: rng.standard_normal((N, H)).astype(dtype),
+        "probability": lambda: rng.uniform(0, 1, (N, H)).astype(dtype),
+        "labels": lambda: rng.integers(0, H, N),
+        "layer": lambda: None,
+    }[target_kind]()
     root = {"numpy": "scratch", "torch": "reference.torch", "jax": "reference.jax"}[backend]
     component = getattr(import_module(f"{root}.nn.{stem}"), cls)(**kwargs)
     is_loss = target is not None
     if backend == "numpy":
         if is_loss:
+
             def step():
                 L, cache = component.forward(X, target)
                 return L, component.backward(cache)
         else:
+
             def step():
                 Y, cache = component.forward({}, X)
                 return Y, component.backward(cache, dY)[0]
-        first, second = step, step
+
+        first = step
     elif backend == "torch":
         import torch
+
         X_t = torch.from_numpy(X).requires_grad_(True)
         dY_t = torch.from_numpy(dY)
         T_t = None if target is None else torch.from_numpy(target)
         if is_loss:
+
             def step():
                 L = component.forward(X_t, T_t)
                 return L, torch.autograd.grad(L, X_t)[0]
         else:
+
             def step():
                 Y = component.forward({}, X_t)
                 return Y, torch.autograd.grad(Y, X_t, dY_t)[0]
+
         first = step
     else:
         import jax
         import jax.numpy as jnp
+
         X_j, dY_j = jnp.asarray(X), jnp.asarray(dY)
         T_j = None if target is None else jnp.asarray(target)
         if is_loss:
             step_j = jax.jit(jax.value_and_grad(lambda Z, T: component.forward(Z, T)))
             args = (X_j, T_j)
         else:
+
             @jax.jit
             def step_j(X, dY):
                 Y, pullback = jax.vjp(lambda x: component.forward({}, x), X)
                 return Y, pullback(dY)[0]
+
             args = (X_j, dY_j)
         jax.block_until_ready(step_j(*args))  # compile outside the timing
 
         def step():
             return jax.block_until_ready(step_j(*args))
+
         first = step
 
     def result():
@@ -229,6 +268,7 @@ def activation_case(backend, label, dtype):
         as_numpy = (lambda a: a.detach().numpy()) if backend == "torch" else np.asarray
         key = ("L", "dZ") if is_loss else ("Y", "dX")
         return {key[0]: np.asarray(as_numpy(out), dtype=dtype), key[1]: as_numpy(grad)}
+
     return Case(step, result, N * H)
 
 
@@ -254,6 +294,7 @@ def train_variant_case(backend, name, dtype=None):
     from importlib import import_module
 
     from scratch.nn.mlp import MLP
+
     N, sizes, activation, dropout, optimizer_name, own_dtype = TRAIN_VARIANTS[name]
     assert dtype in (None, own_dtype), (name, dtype)
     rng = np.random.default_rng(1)
@@ -261,16 +302,23 @@ def train_variant_case(backend, name, dtype=None):
     params = mlp.init(rng, dtype=own_dtype)
     X = rng.standard_normal((N, sizes[0])).astype(own_dtype)
     y = rng.integers(0, sizes[-1], N)
-    masks = {index: rng.random((N, mlp.layers[index - 2].d_out)) >= dropout
-             for index in mlp.dropout_indices()}
+    masks = {
+        index: rng.random((N, mlp.layers[index - 2].d_out)) >= dropout
+        for index in mlp.dropout_indices()
+    }
     root = {"numpy": "scratch", "torch": "reference.torch", "jax": "reference.jax"}[backend]
     optimizers = import_module(f"{root}.optim.optimizers")
-    optimizer = (optimizers.Adam(lr=1e-3) if optimizer_name == "adam"
-                 else optimizers.SGD(lr=LEARNING_RATE, momentum=MOMENTUM))
+    optimizer = (
+        optimizers.Adam(lr=1e-3)
+        if optimizer_name == "adam"
+        else optimizers.SGD(lr=LEARNING_RATE, momentum=MOMENTUM)
+    )
 
     stepper = import_module(f"{root}.training.train").Backend(mlp, params, optimizer)
     # the warm-up step (jax compiles here, torch allocates) is the one that is checked:
     # one step from the shared initial parameters; a second backend would compile again
-    first = {"loss": np.asarray(stepper.train_step(X, y, masks), dtype=own_dtype),
-             **stepper.get_params()}
+    first = {
+        "loss": np.asarray(stepper.train_step(X, y, masks), dtype=own_dtype),
+        **stepper.get_params(),
+    }
     return Case(lambda: stepper.train_step(X, y, masks), lambda: first, train_flops(N, sizes))

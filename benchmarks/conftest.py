@@ -16,6 +16,7 @@ def results_for(kind, size, dtype, builder):
     key = (kind, size, dtype)
     if key not in _results:
         from benchmarks.cases import BACKENDS
+
         _results[key] = {b: builder(b, size, dtype).result() for b in BACKENDS}
     return _results[key]
 
@@ -35,9 +36,24 @@ def assert_agrees(label, ours, theirs, dtype):
 
 def blas_info():
     from threadpoolctl import threadpool_info
-    return [{k: v for k, v in lib.items() if k in ("user_api", "internal_api", "prefix",
-             "version", "architecture", "num_threads", "threading_layer")}
-            for lib in threadpool_info()]
+
+    return [
+        {
+            k: v
+            for k, v in lib.items()
+            if k
+            in (
+                "user_api",
+                "internal_api",
+                "prefix",
+                "version",
+                "architecture",
+                "num_threads",
+                "threading_layer",
+            )
+        }
+        for lib in threadpool_info()
+    ]
 
 
 def cpu_model():
@@ -52,14 +68,17 @@ def cpu_model():
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):
-    import torch
     import jax
+    import torch
+
     machine_info["tiny_mlp"] = {
         "cpu_model": cpu_model(),
         "cores": os.cpu_count(),
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
         "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE", "(unset)"),
-        "numpy": np.__version__, "torch": torch.__version__, "jax": jax.__version__,
+        "numpy": np.__version__,
+        "torch": torch.__version__,
+        "jax": jax.__version__,
         "blas": blas_info(),
         "torch_threads": torch.get_num_threads(),
         "torch_interop_threads": torch.get_num_interop_threads(),
@@ -67,7 +86,7 @@ def pytest_benchmark_update_machine_info(config, machine_info):
         "torch_blas": re.findall(r"(?:BLAS_INFO|LAPACK_INFO)=\w+", torch.__config__.show()),
         "jax_backend": jax.default_backend(),
         "jax_threads": "XLA:CPU uses its own Eigen thread pool, one thread per core "
-                       f"({os.cpu_count()}); XLA_FLAGS={os.environ.get('XLA_FLAGS', '(unset)')}",
+        f"({os.cpu_count()}); XLA_FLAGS={os.environ.get('XLA_FLAGS', '(unset)')}",
     }
 
 
@@ -75,6 +94,14 @@ def pytest_benchmark_update_machine_info(config, machine_info):
 def record(benchmark):
     def _record(kind, backend, size, dtype, flops):
         benchmark.group = f"{kind} {size} {dtype}"
-        benchmark.extra_info.update({"kind": kind, "backend": backend, "size": str(size),
-                                     "dtype": dtype, "flops": int(flops)})
+        benchmark.extra_info.update(
+            {
+                "kind": kind,
+                "backend": backend,
+                "size": str(size),
+                "dtype": dtype,
+                "flops": int(flops),
+            }
+        )
+
     return _record

@@ -36,8 +36,10 @@ def load(path, stat="median"):
         except json.JSONDecodeError as error:
             raise ValueError(f"{path} is not JSON ({error})") from None
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
-        raise ValueError(f"{path} is not a pytest-benchmark results file "
-                         f"(no 'benchmarks' list; write one with --benchmark-json)")
+        raise ValueError(
+            f"{path} is not a pytest-benchmark results file "
+            f"(no 'benchmarks' list; write one with --benchmark-json)"
+        )
     rows = defaultdict(dict)  # (kind, size, dtype) -> backend -> (median seconds, flops)
     for bench in data["benchmarks"]:
         info = bench.get("extra_info", {})
@@ -67,11 +69,16 @@ def tables(rows):
         keys = sorted((k for k in rows if k[0] == kind), key=lambda k: (k[2], _size_order(k[1])))
         if not keys:
             continue
-        title = {"matmul": "X @ W, square n", "linear": "Linear forward + backward (3 matmuls), batch n",
-                 "train_step": "training step: forward, softmax CE, backward, SGD momentum"}[kind]
+        title = {
+            "matmul": "X @ W, square n",
+            "linear": "Linear forward + backward (3 matmuls), batch n",
+            "train_step": "training step: forward, softmax CE, backward, SGD momentum",
+        }[kind]
         out.append(f"### {kind}: {title}\n")
-        out.append("| size | dtype | numpy | torch | jax | numpy GFLOP/s | torch GFLOP/s | "
-                   "jax GFLOP/s | numpy/torch | numpy/jax |")
+        out.append(
+            "| size | dtype | numpy | torch | jax | numpy GFLOP/s | torch GFLOP/s | "
+            "jax GFLOP/s | numpy/torch | numpy/jax |"
+        )
         out.append("|---|---|---|---|---|---|---|---|---|---|")
         for key in keys:
             per = rows[key]
@@ -79,8 +86,11 @@ def tables(rows):
             cells += [format_time(per[b][0]) if b in per else "-" for b in BACKENDS]
             cells += [f"{per[b][1] / per[b][0] / 1e9:.2f}" if b in per else "-" for b in BACKENDS]
             for other in ("torch", "jax"):
-                cells.append(f"{per['numpy'][0] / per[other][0]:.2f}"
-                             if "numpy" in per and other in per else "-")
+                cells.append(
+                    f"{per['numpy'][0] / per[other][0]:.2f}"
+                    if "numpy" in per and other in per
+                    else "-"
+                )
             out.append("| " + " | ".join(cells) + " |")
         out.append("")
     return "\n".join(out)
@@ -88,10 +98,14 @@ def tables(rows):
 
 # The scratch training step's targets (issue 5), as ratios of medians from one run:
 # (what, size, the other backend, the ratio numpy/other must be below or at most this)
-TARGETS = ([("faster than torch eager", size, "torch", "<", 1.0)
-            for size in ("tiny", "small", "mnist", "large")]
-           + [("faster than jax.jit", size, "jax", "<", 1.0) for size in ("tiny", "small")]
-           + [("within 1.15x of jax.jit", size, "jax", "<=", 1.15) for size in ("mnist", "large")])
+TARGETS = (
+    [
+        ("faster than torch eager", size, "torch", "<", 1.0)
+        for size in ("tiny", "small", "mnist", "large")
+    ]
+    + [("faster than jax.jit", size, "jax", "<", 1.0) for size in ("tiny", "small")]
+    + [("within 1.15x of jax.jit", size, "jax", "<=", 1.15) for size in ("mnist", "large")]
+)
 
 
 def train_step_ratio(rows, size, other):
@@ -107,8 +121,12 @@ def meets(ratio, relation, bound):
 def targets(rows):
     """A table of the training-step targets: the ratio in this run and whether it meets
     the target ("no data" when a backend's result is missing from the file)."""
-    out = ["### train_step targets (float32, this run)", "",
-           "| target | size | numpy/other | met |", "|---|---|---|---|"]
+    out = [
+        "### train_step targets (float32, this run)",
+        "",
+        "| target | size | numpy/other | met |",
+        "|---|---|---|---|",
+    ]
     for what, size, other, relation, bound in TARGETS:
         ratio = train_step_ratio(rows, size, other)
         if ratio is None:
@@ -123,8 +141,12 @@ def targets_over_runs(runs):
     """The training-step targets judged in each of several runs (a list of `rows` from
     load): the ratio per run in file order, their median, and in how many runs the
     target was met. A run without both backends' results counts as no data."""
-    out = [f"### train_step targets over {len(runs)} runs (float32)", "",
-           "| target | size | numpy/other per run | median | met in |", "|---|---|---|---|---|"]
+    out = [
+        f"### train_step targets over {len(runs)} runs (float32)",
+        "",
+        "| target | size | numpy/other per run | median | met in |",
+        "|---|---|---|---|---|",
+    ]
     for what, size, other, relation, bound in TARGETS:
         ratios = [train_step_ratio(rows, size, other) for rows in runs]  # None: no data
         present = [r for r in ratios if r is not None]
@@ -133,12 +155,15 @@ def targets_over_runs(runs):
             continue
         met = sum(meets(r, relation, bound) for r in present)
         listed = ", ".join("-" if r is None else f"{r:.3f}" for r in ratios)
-        out.append(f"| {what} | {size} | {listed} | {statistics.median(present):.3f} | "
-                   f"{met} of {len(present)} |")
+        out.append(
+            f"| {what} | {size} | {listed} | {statistics.median(present):.3f} | "
+            f"{met} of {len(present)} |"
+        )
     return "\n".join(out) + "\n"
 
 
 # -- issue 17: activations, losses and training-step variants --------------------------------
+
 
 def _ratio(per, other):
     return per["numpy"][0] / per[other][0] if "numpy" in per and other in per else None
@@ -149,28 +174,38 @@ def variant_tables(rows):
     out = []
     keys = sorted((k for k in rows if k[0] == "activation"), key=lambda k: (k[1], k[2]))
     if keys:
-        out += ["### activation: forward + backward of one activation or loss, (N, H) input", "",
-                "| component | size | N x H | dtype | numpy | torch | jax | numpy/torch | numpy/jax |",
-                "|---|---|---|---|---|---|---|---|---|"]
+        out += [
+            "### activation: forward + backward of one activation or loss, (N, H) input",
+            "",
+            "| component | size | N x H | dtype | numpy | torch | jax | numpy/torch | numpy/jax |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         for key in keys:
             per = rows[key]
             cells = key[1].split() + [key[2]]
             cells += [format_time(per[b][0]) if b in per else "-" for b in BACKENDS]
-            cells += [f"{r:.2f}" if r is not None else "-"
-                      for r in (_ratio(per, "torch"), _ratio(per, "jax"))]
+            cells += [
+                f"{r:.2f}" if r is not None else "-"
+                for r in (_ratio(per, "torch"), _ratio(per, "jax"))
+            ]
             out.append("| " + " | ".join(cells) + " |")
         out.append("")
     keys = [k for k in rows if k[0] == "train_variant"]
     if keys:
-        out += ["### train_variant: one training step (forward, softmax CE, backward, update)", "",
-                "| variant | dtype | numpy | torch | jax | numpy/torch | numpy/jax |",
-                "|---|---|---|---|---|---|---|"]
+        out += [
+            "### train_variant: one training step (forward, softmax CE, backward, update)",
+            "",
+            "| variant | dtype | numpy | torch | jax | numpy/torch | numpy/jax |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for key in keys:
             per = rows[key]
             cells = [key[1], key[2]]
             cells += [format_time(per[b][0]) if b in per else "-" for b in BACKENDS]
-            cells += [f"{r:.2f}" if r is not None else "-"
-                      for r in (_ratio(per, "torch"), _ratio(per, "jax"))]
+            cells += [
+                f"{r:.2f}" if r is not None else "-"
+                for r in (_ratio(per, "torch"), _ratio(per, "jax"))
+            ]
             out.append("| " + " | ".join(cells) + " |")
         out.append("")
     return "\n".join(out)
@@ -178,10 +213,14 @@ def variant_tables(rows):
 
 MAIN_JOB = ("train_variant", "main job", "float64")
 # (the GELU variant, the ReLU step it is held to): the same configuration but the activation
-GELU_PAIRS = [(("train_variant", "main job gelu", "float64"), MAIN_JOB,
-               "main job (float64, Adam, dropout)"),
-              (("train_variant", "mnist gelu", "float32"), ("train_step", "mnist", "float32"),
-               "mnist (float32, SGD momentum)")]
+GELU_PAIRS = [
+    (("train_variant", "main job gelu", "float64"), MAIN_JOB, "main job (float64, Adam, dropout)"),
+    (
+        ("train_variant", "mnist gelu", "float32"),
+        ("train_step", "mnist", "float32"),
+        "mnist (float32, SGD momentum)",
+    ),
+]
 
 
 def extra_targets(rows):
@@ -190,30 +229,60 @@ def extra_targets(rows):
     either of their rows is present (a missing partner shows as no data)."""
     out = []
     for key in sorted((k for k in rows if k[0] == "activation"), key=lambda k: (k[1], k[2])):
-        out.append(("fwd+bwd no slower than torch eager", f"{key[1]} {key[2]}",
-                    _ratio(rows[key], "torch"), "<=", 1.0))
+        out.append(
+            (
+                "fwd+bwd no slower than torch eager",
+                f"{key[1]} {key[2]}",
+                _ratio(rows[key], "torch"),
+                "<=",
+                1.0,
+            )
+        )
     for gelu, relu, case in GELU_PAIRS:
         if gelu in rows or (relu in rows and relu[0] == "train_variant"):
-            ratio = (rows[gelu]["numpy"][0] / rows[relu]["numpy"][0]
-                     if "numpy" in rows.get(gelu, {}) and "numpy" in rows.get(relu, {}) else None)
+            ratio = (
+                rows[gelu]["numpy"][0] / rows[relu]["numpy"][0]
+                if "numpy" in rows.get(gelu, {}) and "numpy" in rows.get(relu, {})
+                else None
+            )
             out.append(("GELU-exact step within 1.3x of the ReLU step", case, ratio, "<=", 1.3))
     if MAIN_JOB in rows:
-        out.append(("main job step faster than torch eager", "float64, batch 32",
-                    _ratio(rows[MAIN_JOB], "torch"), "<", 1.0))
-        out.append(("main job step no slower than jax.jit", "float64, batch 32",
-                    _ratio(rows[MAIN_JOB], "jax"), "<=", 1.0))
+        out.append(
+            (
+                "main job step faster than torch eager",
+                "float64, batch 32",
+                _ratio(rows[MAIN_JOB], "torch"),
+                "<",
+                1.0,
+            )
+        )
+        out.append(
+            (
+                "main job step no slower than jax.jit",
+                "float64, batch 32",
+                _ratio(rows[MAIN_JOB], "jax"),
+                "<=",
+                1.0,
+            )
+        )
     return out
 
 
 def extra_targets_table(rows):
-    out = ["### issue 17 targets (this run)", "",
-           "| target | case | ratio | met |", "|---|---|---|---|"]
+    out = [
+        "### issue 17 targets (this run)",
+        "",
+        "| target | case | ratio | met |",
+        "|---|---|---|---|",
+    ]
     for what, case, ratio, relation, bound in extra_targets(rows):
         if ratio is None:
             out.append(f"| {what} | {case} | - | no data |")
         else:
-            out.append(f"| {what} | {case} | {ratio:.3f} | "
-                       f"{'yes' if meets(ratio, relation, bound) else 'NO'} |")
+            out.append(
+                f"| {what} | {case} | {ratio:.3f} | "
+                f"{'yes' if meets(ratio, relation, bound) else 'NO'} |"
+            )
     met = sum(1 for *_, r, rel, b in extra_targets(rows) if r is not None and meets(r, rel, b))
     out.append(f"\n{met} of {len(extra_targets(rows))} met")
     return "\n".join(out) + "\n"
@@ -225,8 +294,12 @@ def extra_targets_over_runs(runs):
     for index, rows in enumerate(runs):
         for what, case, ratio, relation, bound in extra_targets(rows):
             per_target.setdefault((what, case, relation, bound), [None] * len(runs))[index] = ratio
-    out = [f"### issue 17 targets over {len(runs)} runs", "",
-           "| target | case | ratio per run | median | min | met in |", "|---|---|---|---|---|---|"]
+    out = [
+        f"### issue 17 targets over {len(runs)} runs",
+        "",
+        "| target | case | ratio per run | median | min | met in |",
+        "|---|---|---|---|---|---|",
+    ]
     for (what, case, relation, bound), ratios in per_target.items():
         present = [r for r in ratios if r is not None]
         if not present:
@@ -234,34 +307,45 @@ def extra_targets_over_runs(runs):
             continue
         met = sum(meets(r, relation, bound) for r in present)
         listed = ", ".join("-" if r is None else f"{r:.2f}" for r in ratios)
-        out.append(f"| {what} | {case} | {listed} | {statistics.median(present):.3f} | "
-                   f"{min(present):.3f} | {met} of {len(present)} |")
+        out.append(
+            f"| {what} | {case} | {listed} | {statistics.median(present):.3f} | "
+            f"{min(present):.3f} | {met} of {len(present)} |"
+        )
     return "\n".join(out) + "\n"
 
 
 def cpu_model(data):
     info = data.get("machine_info", {})  # ours (conftest), else pytest-benchmark's own
-    return info.get("tiny_mlp", {}).get("cpu_model",
-                                        info.get("cpu", {}).get("brand_raw", "?"))
+    return info.get("tiny_mlp", {}).get("cpu_model", info.get("cpu", {}).get("brand_raw", "?"))
 
 
 def machine(data):
     info = data.get("machine_info", {})
     ours = info.get("tiny_mlp", {})
     lines = ["### machine", ""]
-    lines.append(f"- CPU: {cpu_model(data)}, "
-                 f"{ours.get('cores', '?')} cores; Python {info.get('python_version', '?')}")
-    lines.append(f"- numpy {ours.get('numpy', '?')}, torch {ours.get('torch', '?')}, "
-                 f"jax {ours.get('jax', '?')} ({ours.get('jax_backend', '?')})")
-    lines.append(f"- OPENBLAS_CORETYPE={ours.get('OPENBLAS_CORETYPE', '?')}, "
-                 f"OPENBLAS_L2_SIZE={ours.get('OPENBLAS_L2_SIZE', '?')}")
+    lines.append(
+        f"- CPU: {cpu_model(data)}, "
+        f"{ours.get('cores', '?')} cores; Python {info.get('python_version', '?')}"
+    )
+    lines.append(
+        f"- numpy {ours.get('numpy', '?')}, torch {ours.get('torch', '?')}, "
+        f"jax {ours.get('jax', '?')} ({ours.get('jax_backend', '?')})"
+    )
+    lines.append(
+        f"- OPENBLAS_CORETYPE={ours.get('OPENBLAS_CORETYPE', '?')}, "
+        f"OPENBLAS_L2_SIZE={ours.get('OPENBLAS_L2_SIZE', '?')}"
+    )
     for lib in ours.get("blas", []):
-        lines.append(f"- {lib.get('user_api')}: {lib.get('internal_api')} {lib.get('version')} "
-                     f"({lib.get('prefix')}), kernel {lib.get('architecture', '-')}, "
-                     f"{lib.get('num_threads')} threads")
-    lines.append(f"- torch: {ours.get('torch_threads', '?')} intra-op threads, "
-                 f"{ours.get('torch_interop_threads', '?')} inter-op; "
-                 + "; ".join(ours.get("torch_blas", [])))
+        lines.append(
+            f"- {lib.get('user_api')}: {lib.get('internal_api')} {lib.get('version')} "
+            f"({lib.get('prefix')}), kernel {lib.get('architecture', '-')}, "
+            f"{lib.get('num_threads')} threads"
+        )
+    lines.append(
+        f"- torch: {ours.get('torch_threads', '?')} intra-op threads, "
+        f"{ours.get('torch_interop_threads', '?')} inter-op; "
+        + "; ".join(ours.get("torch_blas", []))
+    )
     lines.append(f"- jax: {ours.get('jax_threads', '?')}")
     lines.append(f"- run: {data.get('datetime', '?')}")
     return "\n".join(lines)
@@ -269,16 +353,23 @@ def machine(data):
 
 def plot(rows, path):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     for ax, dtype in zip(axes[:2], ("float32", "float64")):
         for backend, style in zip(BACKENDS, ("-o", "--s", ":^")):
-            keys = sorted((k for k in rows if k[0] == "matmul" and k[2] == dtype
-                           and backend in rows[k]), key=lambda k: int(k[1]))
-            ax.plot([int(k[1]) for k in keys],
-                    [rows[k][backend][1] / rows[k][backend][0] / 1e9 for k in keys],
-                    style, label=backend)
+            keys = sorted(
+                (k for k in rows if k[0] == "matmul" and k[2] == dtype and backend in rows[k]),
+                key=lambda k: int(k[1]),
+            )
+            ax.plot(
+                [int(k[1]) for k in keys],
+                [rows[k][backend][1] / rows[k][backend][0] / 1e9 for k in keys],
+                style,
+                label=backend,
+            )
         ax.set(xscale="log", xlabel="n", ylabel="GFLOP/s", title=f"X @ W, {dtype}")
         ax.grid(alpha=0.3)
         ax.legend()
@@ -286,10 +377,19 @@ def plot(rows, path):
     width = 0.25
     for i, backend in enumerate(BACKENDS):
         xs = [j + (i - 1) * width for j in range(len(keys))]
-        axes[2].bar(xs, [rows[k][backend][0] * 1e6 if backend in rows[k] else 0 for k in keys],
-                    width, label=backend)
-    axes[2].set(xticks=range(len(keys)), xticklabels=[k[1] for k in keys], yscale="log",
-                ylabel="µs per step (median)", title="training step, float32")
+        axes[2].bar(
+            xs,
+            [rows[k][backend][0] * 1e6 if backend in rows[k] else 0 for k in keys],
+            width,
+            label=backend,
+        )
+    axes[2].set(
+        xticks=range(len(keys)),
+        xticklabels=[k[1] for k in keys],
+        yscale="log",
+        ylabel="µs per step (median)",
+        title="training step, float32",
+    )
     axes[2].legend()
     axes[2].grid(alpha=0.3, axis="y")
     fig.tight_layout()
@@ -299,13 +399,20 @@ def plot(rows, path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.report", description=__doc__)
-    parser.add_argument("results", nargs="+",
-                        help="pytest-benchmark JSON (--benchmark-json); more than one file: "
-                             "the targets are also judged in every run")
+    parser.add_argument(
+        "results",
+        nargs="+",
+        help="pytest-benchmark JSON (--benchmark-json); more than one file: "
+        "the targets are also judged in every run",
+    )
     parser.add_argument("--plot", default=None, help="write a PNG plot here (first file)")
-    parser.add_argument("--stat", choices=["median", "min"], default="median",
-                        help="time statistic for tables and targets (default median; min is "
-                             "the least disturbed by other load)")
+    parser.add_argument(
+        "--stat",
+        choices=["median", "min"],
+        default="median",
+        help="time statistic for tables and targets (default median; min is "
+        "the least disturbed by other load)",
+    )
     args = parser.parse_args(argv)
     try:
         loaded = [load(path, args.stat) for path in args.results]
@@ -328,8 +435,13 @@ def main(argv=None):
         print(targets_over_runs([rows for _, rows in loaded]))
         if any(extra_targets(rows) for _, rows in loaded):
             print(extra_targets_over_runs([rows for _, rows in loaded]))
-        print("runs, in order: " + "; ".join(f"{path} ({run.get('datetime', '?')})"
-                                             for path, (run, _) in zip(args.results, loaded)))
+        print(
+            "runs, in order: "
+            + "; ".join(
+                f"{path} ({run.get('datetime', '?')})"
+                for path, (run, _) in zip(args.results, loaded)
+            )
+        )
         stamps = [run.get("datetime") for run, _ in loaded]
         if len(set(stamps)) < len(stamps):  # counted twice, it would count as two runs
             print("warning: some of these files hold the same run (same datetime)")

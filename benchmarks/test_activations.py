@@ -2,8 +2,13 @@
 
 import pytest
 
-from benchmarks.cases import (ACTIVATION_SHAPES, ACTIVATIONS, BACKENDS, activation_case,
-                              activation_label)
+from benchmarks.cases import (
+    ACTIVATION_SHAPES,
+    ACTIVATIONS,
+    BACKENDS,
+    activation_case,
+    activation_label,
+)
 from benchmarks.conftest import assert_agrees, results_for
 
 # Cases built for the cross-backend check, kept until their own test takes them: with the

@@ -18,6 +18,8 @@ def test_matmul_core(benchmark, record, kind, backend, n, dtype):
     everyone = results_for(kind, n, dtype, build)
     for other, theirs in everyone.items():  # checked before timing: no fast wrong answers
         if other != backend:
-            assert_agrees(f"{kind} n={n} {dtype} {backend} vs {other}", everyone[backend], theirs, dtype)
+            assert_agrees(
+                f"{kind} n={n} {dtype} {backend} vs {other}", everyone[backend], theirs, dtype
+            )
     record(kind, backend, n, dtype, case.flops)
     benchmark(case.run)

@@ -13,6 +13,8 @@ def test_train_step(benchmark, record, backend, size):
     everyone = results_for("train_step", size, "float32", train_step_case)
     for other, theirs in everyone.items():
         if other != backend:
-            assert_agrees(f"train_step {size} {backend} vs {other}", everyone[backend], theirs, "float32")
+            assert_agrees(
+                f"train_step {size} {backend} vs {other}", everyone[backend], theirs, "float32"
+            )
     record("train_step", backend, size, "float32", case.flops)
     benchmark(case.run)

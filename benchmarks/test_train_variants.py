@@ -23,6 +23,8 @@ def test_train_variant(benchmark, record, backend, name):
     case = _built.pop((backend, name, dtype), None) or train_variant_case(backend, name, dtype)
     for other, theirs in everyone.items():
         if other != backend:
-            assert_agrees(f"train_variant {name} {backend} vs {other}", everyone[backend], theirs, dtype)
+            assert_agrees(
+                f"train_variant {name} {backend} vs {other}", everyone[backend], theirs, dtype
+            )
     record("train_variant", backend, name, dtype, case.flops)
     benchmark(case.run)

@@ -1,5 +1,5 @@
-"""Mutation machinery: rewrite one line of a scratch module as `__scaled__(rhs)`, i.e. rhs * 1.001, load the
-result as a separate module, and let a test check that the suite notices.
+"""Mutation machinery: rewrite one line of a scratch module as `__scaled__(rhs)`, i.e.
+rhs * 1.001, load the result as a separate module, and let a test check that the suite notices.
 
 A site is an assignment (or augmented assignment) with a single target, or a `return`
 (its first element when it returns a tuple), inside the named functions. Plain reads of
@@ -20,7 +20,7 @@ def _skip(value):
     # `X = cache.X`, `cache[0]`, `self.layers[i]`: reads of what forward saved or of the
     # object's own structure; scaling them changes forward (or nothing), not arithmetic
     if isinstance(value, ast.Call):  # `self._backward(...)`: a delegation; the lines of
-        value = value.func           # the method it calls are mutated on their own
+        value = value.func  # the method it calls are mutated on their own
         if not isinstance(value, ast.Attribute):
             return False
     node = value
@@ -33,8 +33,10 @@ def _sites_in(function):
     sites = []
     for node in ast.walk(function):
         if isinstance(node, ast.AugAssign) or (
-                isinstance(node, ast.Assign) and len(node.targets) == 1
-                and not isinstance(node.targets[0], ast.Tuple)):
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and not isinstance(node.targets[0], ast.Tuple)
+        ):
             if not _skip(node.value):
                 sites.append((node, "value"))
         elif isinstance(node, ast.Return) and node.value is not None:
@@ -51,13 +53,18 @@ def find_sites(tree, function_names):
     at module level or in any class, in a stable order."""
     found = []
     for node in tree.body:
-        functions = ([(None, node)] if isinstance(node, ast.FunctionDef) else
-                     [(node.name, f) for f in node.body if isinstance(f, ast.FunctionDef)]
-                     if isinstance(node, ast.ClassDef) else [])
+        functions = (
+            [(None, node)]
+            if isinstance(node, ast.FunctionDef)
+            else [(node.name, f) for f in node.body if isinstance(f, ast.FunctionDef)]
+            if isinstance(node, ast.ClassDef)
+            else []
+        )
         for owner, function in functions:
             if function.name in function_names:
-                found += [(owner, function.name, holder, key)
-                          for holder, key in _sites_in(function)]
+                found += [
+                    (owner, function.name, holder, key) for holder, key in _sites_in(function)
+                ]
     return found
 
 
@@ -88,6 +95,7 @@ def load_mutant(stem, function_names, index, name=None):
     path = module_path(stem)
     tree = ast.parse(path.read_text())
     _, _, holder, key = find_sites(tree, function_names)[index]
+
     def wrap(node):
         return ast.Call(ast.Name("__scaled__", ast.Load()), [node], [])
 

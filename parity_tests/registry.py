@@ -22,8 +22,9 @@ table there too.
 """
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple, Optional
+from typing import NamedTuple
 
 import numpy as np
 
@@ -41,12 +42,12 @@ def away_from_zero(rng, shape, margin=1e-3):
 
 
 class SampleInput(NamedTuple):
-    name: str                 # e.g. "N4_D5", "N1_D1"
-    kwargs: dict              # constructor arguments for this sample's shape
-    inputs: dict              # {"params": ..., "X": ...} for a layer, {"Z": ..., "target": ...} for a loss
-    forward_kwargs: dict      # e.g. {"mask": ...} or {"training": False} for dropout
-    upstream: object          # dY (an array of the output's shape) or dL (a scalar, not 1)
-    seed: int                 # for twins that draw their own randomness (dropout)
+    name: str  # e.g. "N4_D5", "N1_D1"
+    kwargs: dict  # constructor arguments for this sample's shape
+    inputs: dict  # {"params": ..., "X": ...} for a layer, {"Z": ..., "target": ...} for a loss
+    forward_kwargs: dict  # e.g. {"mask": ...} or {"training": False} for dropout
+    upstream: object  # dY (an array of the output's shape) or dL (a scalar, not 1)
+    seed: int  # for twins that draw their own randomness (dropout)
 
     def arrays(self):
         """Every array handed to the component, by name (params spread out)."""
@@ -59,10 +60,10 @@ class SampleInput(NamedTuple):
 
 
 class ErrorInput(NamedTuple):
-    description: str          # test id, e.g. "wrong_width"
-    call: Callable            # no arguments; must raise
-    error: type               # ValueError or TypeError
-    message: str              # a fragment the message must contain (matched literally)
+    description: str  # test id, e.g. "wrong_width"
+    call: Callable  # no arguments; must raise
+    error: type  # ValueError or TypeError
+    message: str  # a fragment the message must contain (matched literally)
 
 
 def _stage(name):
@@ -70,25 +71,29 @@ def _stage(name):
 
 
 # (name, batch N, input width D or None for the record's own, output width M or None)
-SHAPES = [("default", 4, None, None), ("N1", 1, None, None), ("D1", 3, 1, None),
-          ("N1_D1_M1", 1, 1, 1)]
+SHAPES = [
+    ("default", 4, None, None),
+    ("N1", 1, None, None),
+    ("D1", 3, 1, None),
+    ("N1_D1_M1", 1, 1, 1),
+]
 
 
 @dataclass(frozen=True)
 class Record:
-    name: str                     # test id, e.g. "gelu_tanh"
-    stem: str                     # module path in scratch/, reference/torch/, reference/jax/
-    cls: str                      # class name, the same in all three
+    name: str  # test id, e.g. "gelu_tanh"
+    stem: str  # module path in scratch/, reference/torch/, reference/jax/
+    cls: str  # class name, the same in all three
     kwargs: dict = field(default_factory=dict)
-    width: int = 5                # input width of the default sample
+    width: int = 5  # input width of the default sample
     # for components whose widths are fixed at construction (Linear, MLP): the kwargs for
     # input width D and output width M (None: keep the record's own); None otherwise
-    resized: Optional[Callable[[dict, int, Optional[int]], dict]] = None
+    resized: Callable[[dict, int, int | None], dict] | None = None
     make_input: Callable = away_from_zero
     shapes: tuple = tuple(SHAPES)
     # the extreme-input test scales a unit input by up to 1e4: losses/activations only
     extreme_inputs: bool = True
-    errors: Optional[Callable[[], list]] = None   # a function in parity_tests/error_inputs.py
+    errors: Callable[[], list] | None = None  # a function in parity_tests/error_inputs.py
 
     # -- building --------------------------------------------------------------------
     def build(self, backend="numpy", kwargs=None):
@@ -131,6 +136,7 @@ class Record:
 @dataclass(frozen=True)
 class LayerRecord(Record):
     """forward(params, X) -> (Y, cache); backward(cache, dY) -> (dX, grads)."""
+
     output_name = "Y"
 
     def params(self, rng, dtype, kwargs=None):
@@ -145,8 +151,14 @@ class LayerRecord(Record):
         forward_kwargs = self.forward_kwargs_for(rng, X)
         out = self.build(kwargs=kwargs).forward(params, X, **forward_kwargs)[0]
         dY = rng.standard_normal(out.shape).astype(dtype)  # random upstream, never ones
-        return SampleInput(name or f"N{N}_D{D}", kwargs, {"params": params, "X": X},
-                           forward_kwargs, dY, int(rng.integers(2**31)))
+        return SampleInput(
+            name or f"N{N}_D{D}",
+            kwargs,
+            {"params": params, "X": X},
+            forward_kwargs,
+            dY,
+            int(rng.integers(2**31)),
+        )
 
     def forward_kwargs_for(self, rng, X):
         return {}
@@ -159,32 +171,44 @@ class LayerRecord(Record):
         return sample._replace(inputs=dict(sample.inputs, X=X))
 
     def call_forward(self, component, sample):
-        return component.forward(sample.inputs["params"], sample.inputs["X"],
-                                 **sample.forward_kwargs)
+        return component.forward(
+            sample.inputs["params"], sample.inputs["X"], **sample.forward_kwargs
+        )
 
     def call_backward(self, component, cache, sample):
         dX, grads = component.backward(cache, sample.upstream)
-        assert sorted(grads) == sorted(sample.inputs["params"]), \
+        assert sorted(grads) == sorted(sample.inputs["params"]), (
             f"{self.name}: grads keys {sorted(grads)} != params keys"
+        )
         return {"dX": dX, **{f"d{k}": g for k, g in grads.items()}}
 
     def run_twin(self, backend, sample, **twin_kwargs):
         Y, dX, grads = autodiff(backend).layer_vjp(
-            self.twin(backend, sample.kwargs), sample.inputs["params"], sample.inputs["X"],
-            sample.upstream, **twin_kwargs)
+            self.twin(backend, sample.kwargs),
+            sample.inputs["params"],
+            sample.inputs["X"],
+            sample.upstream,
+            **twin_kwargs,
+        )
         return {"Y": Y, "dX": dX, **{f"d{k}": g for k, g in grads.items()}}
 
     def gradcheck(self, sample, tolerance):
-        return check_layer(self.build(kwargs=sample.kwargs), sample.inputs["params"],
-                           sample.inputs["X"], sample.upstream, tolerance=tolerance,
-                           forward_kwargs=sample.forward_kwargs)
+        return check_layer(
+            self.build(kwargs=sample.kwargs),
+            sample.inputs["params"],
+            sample.inputs["X"],
+            sample.upstream,
+            tolerance=tolerance,
+            forward_kwargs=sample.forward_kwargs,
+        )
 
 
 @dataclass(frozen=True)
 class LossRecord(Record):
     """forward(Z, target) -> (L, cache); backward(cache, dL) -> dZ."""
+
     make_target: Callable = None  # (rng, shape, dtype) -> float targets T or integer labels y
-    one_d: bool = False           # also takes predictions of shape (N,)
+    one_d: bool = False  # also takes predictions of shape (N,)
     output_name = "L"
 
     def samples(self, rng, dtype):
@@ -200,8 +224,9 @@ class LossRecord(Record):
         Z = self.make_input(rng, shape).astype(dtype)
         target = self.make_target(rng, shape, dtype)
         dL = float(rng.uniform(0.5, 2.0))  # a random upstream scalar, not 1
-        return SampleInput(name, self.kwargs, {"Z": Z, "target": target}, {}, dL,
-                           int(rng.integers(2**31)))
+        return SampleInput(
+            name, self.kwargs, {"Z": Z, "target": target}, {}, dL, int(rng.integers(2**31))
+        )
 
     def main_input(self, sample):
         return sample.inputs["Z"]
@@ -216,13 +241,22 @@ class LossRecord(Record):
         return {"dZ": component.backward(cache, sample.upstream)}
 
     def run_twin(self, backend, sample):
-        L, dZ = autodiff(backend).loss_vjp(self.twin(backend, sample.kwargs), sample.inputs["Z"],
-                                           sample.inputs["target"], sample.upstream)
+        L, dZ = autodiff(backend).loss_vjp(
+            self.twin(backend, sample.kwargs),
+            sample.inputs["Z"],
+            sample.inputs["target"],
+            sample.upstream,
+        )
         return {"L": L, "dZ": dZ}
 
     def gradcheck(self, sample, tolerance):
-        return check_loss(self.build(kwargs=sample.kwargs), sample.inputs["Z"],
-                          sample.inputs["target"], dL=sample.upstream, tolerance=tolerance)
+        return check_loss(
+            self.build(kwargs=sample.kwargs),
+            sample.inputs["Z"],
+            sample.inputs["target"],
+            dL=sample.upstream,
+            tolerance=tolerance,
+        )
 
 
 @dataclass(frozen=True)
@@ -231,16 +265,24 @@ class DropoutRecord(LayerRecord):
     the no-modification tests use it); an eval-mode sample is the identity. Masks cannot
     be matched across RNGs, so against a twin the twin runs first, its mask is read back
     as Y != 0 (the input has no zeros) and handed to scratch."""
-    shapes: tuple = (("default", 64, None, None), ("N1", 1, None, None), ("D1", 64, 1, None),
-                     ("eval", 4, None, None))
+
+    shapes: tuple = (
+        ("default", 64, None, None),
+        ("N1", 1, None, None),
+        ("D1", 64, 1, None),
+        ("eval", 4, None, None),
+    )
 
     def forward_kwargs_for(self, rng, X):
         return {"mask": rng.random(X.shape) >= self.kwargs["p"]}
 
     def samples(self, rng, dtype):
         for sample in super().samples(rng, dtype):
-            yield sample._replace(forward_kwargs={"training": False}) if sample.name == "eval" \
+            yield (
+                sample._replace(forward_kwargs={"training": False})
+                if sample.name == "eval"
                 else sample
+            )
 
     def against_twin(self, backend, sample):
         if sample.forward_kwargs.get("training", True) is False:
@@ -248,9 +290,11 @@ class DropoutRecord(LayerRecord):
         twin_kwargs = {}
         if backend == "torch":
             import torch
+
             torch.manual_seed(sample.seed)
         else:
             import jax
+
             twin_kwargs = {"key": jax.random.key(sample.seed)}
         theirs = self.run_twin(backend, sample, **twin_kwargs)
         mask = theirs["Y"] != 0
@@ -287,37 +331,92 @@ def _mlp_resized(kwargs, D, M):
 
 
 RECORDS = [
-    LayerRecord("linear", "nn.linear", "Linear", {"d_in": 5, "d_out": 3}, resized=_linear_resized,
-                extreme_inputs=False, errors=error_inputs.linear),
+    LayerRecord(
+        "linear",
+        "nn.linear",
+        "Linear",
+        {"d_in": 5, "d_out": 3},
+        resized=_linear_resized,
+        extreme_inputs=False,
+        errors=error_inputs.linear,
+    ),
     LayerRecord("relu", "nn.activations", "ReLU", errors=error_inputs.relu),
-    LayerRecord("leaky_relu", "nn.activations", "LeakyReLU", {"slope": 0.1},
-                errors=error_inputs.leaky_relu),
+    LayerRecord(
+        "leaky_relu", "nn.activations", "LeakyReLU", {"slope": 0.1}, errors=error_inputs.leaky_relu
+    ),
     LayerRecord("elu", "nn.activations", "ELU", {"alpha": 0.7}, errors=error_inputs.elu),
     LayerRecord("sigmoid", "nn.activations", "Sigmoid"),
     LayerRecord("tanh", "nn.activations", "Tanh"),
-    LayerRecord("gelu_exact", "nn.activations", "GELU", {"approximate": "none"},
-                errors=error_inputs.gelu),
+    LayerRecord(
+        "gelu_exact", "nn.activations", "GELU", {"approximate": "none"}, errors=error_inputs.gelu
+    ),
     LayerRecord("gelu_tanh", "nn.activations", "GELU", {"approximate": "tanh"}),
     LayerRecord("softmax", "nn.softmax", "Softmax", errors=error_inputs.softmax),
     LayerRecord("log_softmax", "nn.softmax", "LogSoftmax"),
-    LossRecord("mse", "nn.losses", "MSE", make_target=_regression_target, one_d=True,
-               errors=error_inputs.mse),
-    LossRecord("bce_with_logits", "nn.losses", "BCEWithLogits", make_target=_probability_target,
-               one_d=True, errors=error_inputs.bce_with_logits),
-    LossRecord("softmax_cross_entropy", "nn.losses", "SoftmaxCrossEntropy",
-               make_target=_class_labels, errors=error_inputs.softmax_cross_entropy),
-    LossRecord("softmax_cross_entropy_smoothed", "nn.losses", "SoftmaxCrossEntropy",
-               {"label_smoothing": 0.1}, make_target=_class_labels),
-    DropoutRecord("dropout", "nn.dropout", "Dropout", {"p": 0.3}, width=32, extreme_inputs=False,
-                  errors=error_inputs.dropout),
+    LossRecord(
+        "mse",
+        "nn.losses",
+        "MSE",
+        make_target=_regression_target,
+        one_d=True,
+        errors=error_inputs.mse,
+    ),
+    LossRecord(
+        "bce_with_logits",
+        "nn.losses",
+        "BCEWithLogits",
+        make_target=_probability_target,
+        one_d=True,
+        errors=error_inputs.bce_with_logits,
+    ),
+    LossRecord(
+        "softmax_cross_entropy",
+        "nn.losses",
+        "SoftmaxCrossEntropy",
+        make_target=_class_labels,
+        errors=error_inputs.softmax_cross_entropy,
+    ),
+    LossRecord(
+        "softmax_cross_entropy_smoothed",
+        "nn.losses",
+        "SoftmaxCrossEntropy",
+        {"label_smoothing": 0.1},
+        make_target=_class_labels,
+    ),
+    DropoutRecord(
+        "dropout",
+        "nn.dropout",
+        "Dropout",
+        {"p": 0.3},
+        width=32,
+        extreme_inputs=False,
+        errors=error_inputs.dropout,
+    ),
     # the composition: eval mode here; dropout masks replayed in test_mlp.py
-    LayerRecord("mlp_tanh", "nn.mlp", "MLP", {"sizes": [5, 7, 6, 3], "activation": "tanh"},
-                resized=_mlp_resized, extreme_inputs=False),
-    LayerRecord("mlp_relu_dropout", "nn.mlp", "MLP",
-                {"sizes": [5, 8, 4], "activation": "relu", "dropout": 0.25},
-                resized=_mlp_resized, extreme_inputs=False),
-    LayerRecord("mlp_gelu", "nn.mlp", "MLP", {"sizes": [5, 6, 2], "activation": "gelu"},
-                resized=_mlp_resized, extreme_inputs=False),
+    LayerRecord(
+        "mlp_tanh",
+        "nn.mlp",
+        "MLP",
+        {"sizes": [5, 7, 6, 3], "activation": "tanh"},
+        resized=_mlp_resized,
+        extreme_inputs=False,
+    ),
+    LayerRecord(
+        "mlp_relu_dropout",
+        "nn.mlp",
+        "MLP",
+        {"sizes": [5, 8, 4], "activation": "relu", "dropout": 0.25},
+        resized=_mlp_resized,
+        extreme_inputs=False,
+    ),
+    LayerRecord(
+        "mlp_gelu",
+        "nn.mlp",
+        "MLP",
+        {"sizes": [5, 6, 2], "activation": "gelu"},
+        resized=_mlp_resized,
+        extreme_inputs=False,
+    ),
 ]
 
 BY_NAME = {r.name: r for r in RECORDS}

@@ -10,8 +10,15 @@ imported inside the functions that need them, so the NumPy-only suite can use it
 import numpy as np
 
 from parity_tests.registry import seed_for  # noqa: F401
-from reference.backends import (BACKENDS, DTYPES, TOLERANCES, TWIN_BACKENDS,  # noqa: F401
-                                autodiff, backend_module, tolerance)
+from reference.backends import (  # noqa: F401
+    BACKENDS,
+    DTYPES,
+    TOLERANCES,
+    TWIN_BACKENDS,
+    autodiff,
+    backend_module,
+    tolerance,
+)
 from scratch.tools.gradcheck import TOLERANCE as GRADCHECK_TOLERANCE
 
 
@@ -22,7 +29,9 @@ def assert_same(label, ours, theirs, dtype, stage):
     ours, theirs = np.asarray(ours), np.asarray(theirs)
     assert ours.shape == theirs.shape, f"{label}: shape {ours.shape} != reference {theirs.shape}"
     assert ours.dtype == np.dtype(dtype), f"{label}: dtype {ours.dtype}, expected {dtype}"
-    assert theirs.dtype == np.dtype(dtype), f"{label}: reference dtype {theirs.dtype}, expected {dtype}"
+    assert theirs.dtype == np.dtype(dtype), (
+        f"{label}: reference dtype {theirs.dtype}, expected {dtype}"
+    )
     rtol, atol = tolerance(dtype, stage, theirs)
     np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=atol, err_msg=label)
 
@@ -30,6 +39,7 @@ def assert_same(label, ours, theirs, dtype, stage):
 # ---------------------------------------------------------------------------------------
 # gradient checks (the per-kind work is the registry record's)
 # ---------------------------------------------------------------------------------------
+
 
 def run_gradcheck(record, rng):
     """Every float64 sample of `record` through the central-difference check; raises
@@ -44,6 +54,7 @@ def run_gradcheck(record, rng):
 # objectives: each returns {backend: grad_fn(params) -> grads}, grads as numpy arrays
 # ---------------------------------------------------------------------------------------
 
+
 def sequence_objective(dtype, steps=100, seed=0, shape=(4, 3)):
     """Gradients that ignore the parameters: the same precomputed list for everyone.
     Parameters W of `shape` and b of shape[-1:]."""
@@ -56,8 +67,10 @@ def sequence_objective(dtype, steps=100, seed=0, shape=(4, 3)):
         if t in (40, 41):
             grads = {k: 1e3 * g for k, g in grads.items()}  # a spike
         sequence.append({k: g.astype(dtype) for k, g in grads.items()})
-    init = {"W": rng.standard_normal(shape).astype(dtype),
-            "b": rng.standard_normal(shape[-1]).astype(dtype)}
+    init = {
+        "W": rng.standard_normal(shape).astype(dtype),
+        "b": rng.standard_normal(shape[-1]).astype(dtype),
+    }
     step = {"i": {}}
 
     def make(backend):
@@ -67,7 +80,9 @@ def sequence_objective(dtype, steps=100, seed=0, shape=(4, 3)):
             i = step["i"][backend]
             step["i"][backend] += 1
             return {k: g.copy() for k, g in sequence[i].items()}
+
         return grad_fn
+
     return init, make
 
 
@@ -96,10 +111,13 @@ def rosenbrock_objective(dtype):
                 x = torch.tensor(params["x"], requires_grad=True)
                 (g,) = torch.autograd.grad(f_torch(x), [x])
                 return {"x": g.numpy()}
+
             return grad_fn
         import jax
+
         grad = jax.grad(lambda x: f_torch(x))
         return lambda params: {"x": np.array(grad(jax.numpy.asarray(params["x"])))}
+
     return init, make
 
 
@@ -107,6 +125,7 @@ def mlp_objective(dtype):
     """Softmax cross-entropy of Linear(4, 8) -> Tanh -> Linear(8, 3) on 16 fixed examples,
     each backend's gradient from its own components (scratch) or autograd (twins)."""
     from scratch import Linear, SoftmaxCrossEntropy, Tanh
+
     rng = np.random.default_rng(5)
     X = rng.standard_normal((16, 4)).astype(dtype)
     y = rng.integers(0, 3, 16)
@@ -135,23 +154,32 @@ def mlp_objective(dtype):
             Z1 = lin.forward({"W": p["0.W"], "b": p["0.b"]}, X)
             Z2 = lin2.forward({"W": p["2.W"], "b": p["2.b"]}, tanh.forward({}, Z1))
             return ce.forward(Z2, y)
+
         if backend == "torch":
             import torch
 
             def grad_fn(params):
                 p = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
-                grads = torch.autograd.grad(f(p, torch.tensor(X), torch.tensor(y)), list(p.values()))
+                grads = torch.autograd.grad(
+                    f(p, torch.tensor(X), torch.tensor(y)), list(p.values())
+                )
                 return {k: g.numpy() for k, g in zip(p, grads)}
+
             return grad_fn
         import jax
+
         grad = jax.grad(f)
         X_j, y_j = jax.numpy.asarray(X), jax.numpy.asarray(y)
-        return lambda params: {k: np.array(v) for k, v in
-                               grad({k: jax.numpy.asarray(v) for k, v in params.items()}, X_j, y_j).items()}
+        return lambda params: {
+            k: np.array(v)
+            for k, v in grad({k: jax.numpy.asarray(v) for k, v in params.items()}, X_j, y_j).items()
+        }
+
     return init, make
 
 
 # ---------------------------------------------------------------------------------------
+
 
 def run_trajectory(record, backend, dtype, objective, steps):
     """Step scratch and the twin side by side; assert agreement after every step.
@@ -169,10 +197,16 @@ def run_trajectory(record, backend, dtype, objective, steps):
         ref_state = theirs.state_arrays(s_ref)
         label = f"{record.name} vs {backend} ({dtype}), after update {t + 1}"
         assert s_ours["step"] == ref_state["step"] == t + 1, label
-        assert set(s_ours) == set(ref_state), f"{label}: state {sorted(s_ours)} vs {sorted(ref_state)}"
+        assert set(s_ours) == set(ref_state), (
+            f"{label}: state {sorted(s_ours)} vs {sorted(ref_state)}"
+        )
         pairs = [(f"params[{k!r}]", p_ours[k], p_ref[k]) for k in init]
-        pairs += [(f"{slot}[{k!r}]", s_ours[slot][k], ref_state[slot][k])
-                  for slot in s_ours if slot != "step" for k in init]
+        pairs += [
+            (f"{slot}[{k!r}]", s_ours[slot][k], ref_state[slot][k])
+            for slot in s_ours
+            if slot != "step"
+            for k in init
+        ]
         for name, a, b in pairs:
             assert a.dtype == np.dtype(dtype), f"{label}: {name} is {a.dtype}"
             assert np.isfinite(a).all(), f"{label}: {name} is not finite (diverged)"

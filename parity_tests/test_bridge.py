@@ -19,8 +19,13 @@ from reference.bridge.export_torch import write_torch_export
 from reference.bridge.importer import import_file
 from scratch.optim import optimizers
 from scratch.optim.schedules import StepDecay, WarmupCosine
-from scratch.training.checkpoint import (CheckpointError, checkpoint_of_run, load_run_checkpoint,
-                                         optimizer_from_config, save_run_checkpoint)
+from scratch.training.checkpoint import (
+    CheckpointError,
+    checkpoint_of_run,
+    load_run_checkpoint,
+    optimizer_from_config,
+    save_run_checkpoint,
+)
 from scratch.training.predict import model_of, predict, prepare_features
 from scratch.training.run import add_training_options, prepare, run_backend
 from scratch.training.train import Backend
@@ -31,14 +36,27 @@ README = (ROOT / "README.md").read_text()
 # name -> (optimizer class, arguments, dropout)
 VARIANTS = {
     "adam": ("Adam", {"lr": 0.02}, 0.0),
-    "sgd-momentum-masked-decay": ("SGD", {"lr": 0.05, "momentum": 0.9, "weight_decay": 1e-2,
-                                          "decay_mask": optimizers.skip_vectors}, 0.0),
-    "adamw-warmup-cosine": ("AdamW", {"lr": WarmupCosine(0.02, 5, 40), "weight_decay": 0.05,
-                                      "decay_mask": optimizers.skip_vectors}, 0.0),
+    "sgd-momentum-masked-decay": (
+        "SGD",
+        {"lr": 0.05, "momentum": 0.9, "weight_decay": 1e-2, "decay_mask": optimizers.skip_vectors},
+        0.0,
+    ),
+    "adamw-warmup-cosine": (
+        "AdamW",
+        {
+            "lr": WarmupCosine(0.02, 5, 40),
+            "weight_decay": 0.05,
+            "decay_mask": optimizers.skip_vectors,
+        },
+        0.0,
+    ),
     "adam-step-decay-dropout": ("Adam", {"lr": StepDecay(0.02, 7, 0.5)}, 0.2),
     "rmsprop-centered": ("RMSProp", {"lr": 1e-3, "centered": True, "momentum": 0.5}, 0.0),
-    "sgd-nesterov-l2": ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True,
-                                "weight_decay": 1e-3}, 0.0),
+    "sgd-nesterov-l2": (
+        "SGD",
+        {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 1e-3},
+        0.0,
+    ),
 }
 CONSTANT_LR = ["adam", "sgd-momentum-masked-decay", "rmsprop-centered", "sgd-nesterov-l2"]
 
@@ -46,8 +64,20 @@ CONSTANT_LR = ["adam", "sgd-momentum-masked-decay", "rmsprop-centered", "sgd-nes
 def make_checkpoint(folder, variant, epochs=3):
     cls, kwargs, dropout = VARIANTS[variant]
     args = add_training_options(argparse.ArgumentParser()).parse_args(
-        ["--dataset", "iris", "--hidden", "8,6", "--batch-size", "16", "--no-progress",
-         "--epochs", str(epochs), "--dropout", str(dropout)])
+        [
+            "--dataset",
+            "iris",
+            "--hidden",
+            "8,6",
+            "--batch-size",
+            "16",
+            "--no-progress",
+            "--epochs",
+            str(epochs),
+            "--dropout",
+            str(dropout),
+        ]
+    )
     run = prepare(args)
     run = run._replace(optimizer=(cls, kwargs))
     result = run_backend("numpy", Backend, optimizers, run, args)
@@ -63,10 +93,16 @@ def snippet(name):
 
 def scratch_step(checkpoint, X, y):
     """One scratch update from the checkpoint's last parameters and optimizer state."""
-    backend = Backend(model_of(checkpoint), checkpoint.last_params,
-                      optimizer_from_config(checkpoint.optimizer), checkpoint.task)
-    backend.state = {k: ({n: a.copy() for n, a in v.items()} if isinstance(v, dict) else v)
-                     for k, v in checkpoint.optimizer_state.items()}
+    backend = Backend(
+        model_of(checkpoint),
+        checkpoint.last_params,
+        optimizer_from_config(checkpoint.optimizer),
+        checkpoint.task,
+    )
+    backend.state = {
+        k: ({n: a.copy() for n, a in v.items()} if isinstance(v, dict) else v)
+        for k, v in checkpoint.optimizer_state.items()
+    }
     backend.train_step(X, y, {})
     return backend.params
 
@@ -86,6 +122,7 @@ def iris_rows():
     """Raw (unscaled) training rows and labels: what a user holds."""
     from scratch.data import datasets
     from scratch.data.splits import split
+
     train = split(datasets.load("iris"), seed=0).train
     return train.X[:40], train.y[:40]
 
@@ -99,15 +136,18 @@ def test_readme_pure_torch_lines_rebuild_model_and_optimizer(tmp_path, variant):
     ns = run_snippet("pure-torch", tmp_path, X_raw, y)
     # evaluation: the last parameters' probabilities, as scratch computes them
     last = checkpoint._replace(params=checkpoint.last_params)
-    np.testing.assert_allclose(ns["probabilities"].numpy(), predict(last, X_raw).outputs,
-                               rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        ns["probabilities"].numpy(), predict(last, X_raw).outputs, rtol=1e-12, atol=1e-15
+    )
     # training: torch's step from the loaded state is scratch's step from the same state
     expected = scratch_step(checkpoint, prepare_features(checkpoint, X_raw), y)
     got = {k: v.detach().numpy() for k, v in ns["model"].state_dict().items()}
     for name, value in expected.items():
         index, key = name.split(".")
         theirs = got[f"{index}.{'weight' if key == 'W' else 'bias'}"]
-        np.testing.assert_allclose(theirs.T if key == "W" else theirs, value, rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(
+            theirs.T if key == "W" else theirs, value, rtol=1e-10, atol=1e-13
+        )
         assert not np.array_equal(value, checkpoint.last_params[name])  # the step did move it
 
 
@@ -126,14 +166,22 @@ def test_readme_pure_jax_lines_rebuild_params_and_optax_state(tmp_path, variant)
     layers = sorted({k.split(".")[0] for k in expected}, key=int)
     for position, index in enumerate(layers):
         for key in ("W", "b"):
-            np.testing.assert_allclose(np.asarray(ns["params"][position][key]),
-                                       expected[f"{index}.{key}"], rtol=1e-10, atol=1e-13)
+            np.testing.assert_allclose(
+                np.asarray(ns["params"][position][key]),
+                expected[f"{index}.{key}"],
+                rtol=1e-10,
+                atol=1e-13,
+            )
 
 
 def assert_same_checkpoint(a, b):
     assert a.model["sizes"] == b.model["sizes"] and a.model["dropout"] == b.model["dropout"]
-    assert (a.dtype, a.task, a.class_names, a.feature_names) == (b.dtype, b.task, b.class_names,
-                                                                b.feature_names)
+    assert (a.dtype, a.task, a.class_names, a.feature_names) == (
+        b.dtype,
+        b.task,
+        b.class_names,
+        b.feature_names,
+    )
     for key in ("centre", "scale"):
         assert np.array_equal(a.scaler[key], b.scaler[key])
     assert a.optimizer == b.optimizer
@@ -141,7 +189,9 @@ def assert_same_checkpoint(a, b):
     assert a.optimizer_state["step"] == b.optimizer_state["step"]
     for name in a.params:
         for ours, theirs in ((a.params, b.params), (a.last_params, b.last_params)):
-            assert np.array_equal(ours[name], theirs[name]) and ours[name].dtype == theirs[name].dtype
+            assert (
+                np.array_equal(ours[name], theirs[name]) and ours[name].dtype == theirs[name].dtype
+            )
         for slot in a.optimizer_state:
             if slot != "step":
                 assert np.array_equal(a.optimizer_state[slot][name], b.optimizer_state[slot][name])
@@ -171,21 +221,29 @@ def test_jax_export_state_has_optax_structure(tmp_path):
     """The saved leaves are exactly the leaves of the jax twin's optax state."""
     import jax
     import jax.numpy as jnp
+
     from reference.jax.optim import optimizers as jax_optimizers
     from reference.jax.optim.schedules import Constant
+
     path, _ = make_checkpoint(tmp_path, "sgd-momentum-masked-decay")
     checkpoint = load_run_checkpoint(path)
     write_jax_export(checkpoint, tmp_path / "out.npz")
     saved = {k for k in np.load(tmp_path / "out.npz").files if k.startswith("opt_state")}
-    twin = jax_optimizers.SGD(lr=Constant(0.05), momentum=0.9, weight_decay=1e-2,
-                              decay_mask=optimizers.skip_vectors)
+    twin = jax_optimizers.SGD(
+        lr=Constant(0.05), momentum=0.9, weight_decay=1e-2, decay_mask=optimizers.skip_vectors
+    )
     flat = {k: jnp.asarray(v) for k, v in checkpoint.last_params.items()}
     template = twin.transform(flat).init(flat)  # the twin keys by scratch name: "['3.W']"
     position = {"0": 0, "2": 1, "4": 2}  # Linear layers at Sequential indices 0, 2, 4
-    paths = {"opt_state" + re.sub(r"\['(\d+)\.(W|b)'\]",
-                                  lambda m: f"[{position[m[1]]}]['{m[2]}']",
-                                  jax.tree_util.keystr(p))
-             for p, _ in jax.tree_util.tree_flatten_with_path(template)[0]}
+    paths = {
+        "opt_state"
+        + re.sub(
+            r"\['(\d+)\.(W|b)'\]",
+            lambda m: f"[{position[m[1]]}]['{m[2]}']",
+            jax.tree_util.keystr(p),
+        )
+        for p, _ in jax.tree_util.tree_flatten_with_path(template)[0]
+    }
     # the twin hands optax a constant lr as optax.constant_schedule, whose state is a step
     # count; the export hands it the float, which has no state: all else is the same
     assert paths - saved == {"opt_state[1][1].count"}
@@ -193,13 +251,19 @@ def test_jax_export_state_has_optax_structure(tmp_path):
 
 
 def cli(*args):
-    return subprocess.run([sys.executable, "-m", "reference", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "reference", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def user_error(*args):
     """The one-line message `python -m reference ARGS` exits with (run in-process: fast)."""
     from reference.__main__ import main
+
     with pytest.raises(SystemExit) as exit_info:
         main(list(args))
     message = str(exit_info.value.code)
@@ -222,23 +286,27 @@ def test_bad_files_are_one_line_errors_and_never_replace_a_good_file(tmp_path):
     torch.save(export, tmp_path / "mismatch.pt")
     torch.save(dict(export, version=7), tmp_path / "v7.pt")
     (tmp_path / "cut.pt").write_bytes((tmp_path / "x.pt").read_bytes()[:500])
-    cases = [("foreign.pt", "refused by torch.load(weights_only=True)"),
-             ("mismatch.pt", "model: '2.W' has shape (8, 5); the architecture expects (8, 6)"),
-             ("v7.pt", "torch export of version 7; this program reads version 1"),
-             ("cut.pt", "not a zip archive: truncated or foreign")]
+    cases = [
+        ("foreign.pt", "refused by torch.load(weights_only=True)"),
+        ("mismatch.pt", "model: '2.W' has shape (8, 5); the architecture expects (8, 6)"),
+        ("v7.pt", "torch export of version 7; this program reads version 1"),
+        ("cut.pt", "not a zip archive: truncated or foreign"),
+    ]
     for name, message in cases:
         assert message in user_error("import", str(tmp_path / name), "--to", str(good)), name
         assert good.read_bytes() == path.read_bytes()  # the good file is untouched
-    assert "not a readable checkpoint" in user_error("export", str(tmp_path / "cut.pt"), "--to",
-                                                     "torch", str(tmp_path / "y.pt"))
+    assert "not a readable checkpoint" in user_error(
+        "export", str(tmp_path / "cut.pt"), "--to", "torch", str(tmp_path / "y.pt")
+    )
     assert not (tmp_path / "y.pt").exists()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
 def test_a_plain_torch_state_dict_imports_and_predicts_as_torch_does(tmp_path):
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Dropout(0.1),
-                                torch.nn.Linear(8, 3)).double()
+    model = torch.nn.Sequential(
+        torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Dropout(0.1), torch.nn.Linear(8, 3)
+    ).double()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     X = torch.randn(32, 4, dtype=torch.float64)
     y = torch.randint(0, 3, (32,))
@@ -248,22 +316,46 @@ def test_a_plain_torch_state_dict_imports_and_predicts_as_torch_does(tmp_path):
         loss.backward()
         optimizer.step()
     torch.save(model.state_dict(), tmp_path / "mine.pt")
-    assert "give --dropout P" in user_error("import", str(tmp_path / "mine.pt"), "--to",
-                                            str(tmp_path / "mine.npz"), "--activation", "tanh")
+    assert "give --dropout P" in user_error(
+        "import",
+        str(tmp_path / "mine.pt"),
+        "--to",
+        str(tmp_path / "mine.npz"),
+        "--activation",
+        "tanh",
+    )
     from reference.__main__ import main
-    assert main(["import", str(tmp_path / "mine.pt"), "--to", str(tmp_path / "mine.npz"),
-                 "--activation", "tanh", "--dropout", "0.1"]) == 0
+
+    assert (
+        main(
+            [
+                "import",
+                str(tmp_path / "mine.pt"),
+                "--to",
+                str(tmp_path / "mine.npz"),
+                "--activation",
+                "tanh",
+                "--dropout",
+                "0.1",
+            ]
+        )
+        == 0
+    )
     checkpoint = load_run_checkpoint(tmp_path / "mine.npz")
     assert checkpoint.model["sizes"] == [4, 8, 3] and checkpoint.scaler is None
     model.eval()
     with torch.no_grad():
         expected = model(X).softmax(dim=1).numpy()
-    np.testing.assert_allclose(predict(checkpoint, X.numpy()).outputs, expected,
-                               rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        predict(checkpoint, X.numpy()).outputs, expected, rtol=1e-12, atol=1e-15
+    )
     wrong = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(9, 3))
     torch.save(wrong.double().state_dict(), tmp_path / "wrong.pt")
-    with pytest.raises(CheckpointError, match=r"'2.W' has shape \(9, 3\); the architecture "
-                                              r"expects \(8, 3\)"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"'2.W' has shape \(9, 3\); the architecture "
+        r"expects \(8, 3\)",
+    ):
         import_file(tmp_path / "wrong.pt")
 
 

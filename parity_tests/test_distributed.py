@@ -18,8 +18,21 @@ pytest.importorskip("torch")
 pytest.importorskip("jax")
 
 ROOT = Path(__file__).resolve().parents[1]
-SHORT = ["--dataset", "iris", "--hidden", "16", "--epochs", "2", "--batch-size", "13",
-         "--lr", "0.01", "--backends", "numpy", "--no-progress"]
+SHORT = [
+    "--dataset",
+    "iris",
+    "--hidden",
+    "16",
+    "--epochs",
+    "2",
+    "--batch-size",
+    "13",
+    "--lr",
+    "0.01",
+    "--backends",
+    "numpy",
+    "--no-progress",
+]
 
 
 def command(*args):
@@ -33,8 +46,9 @@ def environment():
 
 
 def run(*args, cwd, timeout=240):
-    return subprocess.run(command(*args), cwd=cwd, env=environment(), capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        command(*args), cwd=cwd, env=environment(), capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_ddp_and_jax_mesh_equal_single_process_numpy(tmp_path):
@@ -46,9 +60,14 @@ def test_ddp_and_jax_mesh_equal_single_process_numpy(tmp_path):
     for name in ("torch:2", "jax:2"):
         assert result["max_abs_param_diff"][name] <= 1e-12, name
         assert result["max_abs_loss_diff"][name] <= 1e-12, name
-        assert result["backends"][name]["test_accuracy"] == result["backends"]["numpy"]["test_accuracy"]
+        assert (
+            result["backends"][name]["test_accuracy"]
+            == result["backends"]["numpy"]["test_accuracy"]
+        )
     assert f"cores available: {len(os.sched_getaffinity(0))}" in out.stdout
-    assert "torch:2: ms per step (median) torch:2" in out.stdout  # --backends numpy: no 1-worker row
+    assert (
+        "torch:2: ms per step (median) torch:2" in out.stdout
+    )  # --backends numpy: no 1-worker row
     assert "jax:2: ms per step (median) jax:2" in out.stdout
 
 
@@ -83,14 +102,22 @@ moved = max(np.max(np.abs(new[k] - params[k])) for k in new)
 assert worst <= 1e-14 and moved > 1e-3, (worst, moved)
 print("ok", worst, moved)
 """
-    out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=environment(),
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("ok")
 
 
-@pytest.mark.parametrize("option", [["--distributed", "torch", "--world-size", "12"],
-                                    ["--distributed", "jax", "--devices", "12"]])
+@pytest.mark.parametrize(
+    "option",
+    [["--distributed", "torch", "--world-size", "12"], ["--distributed", "jax", "--devices", "12"]],
+)
 def test_more_workers_than_the_smallest_batch_is_a_one_line_error(tmp_path, option):
     out = run(*option, "--json", "r.json", cwd=tmp_path, timeout=60)
     assert out.returncode != 0
@@ -101,25 +128,53 @@ def test_more_workers_than_the_smallest_batch_is_a_one_line_error(tmp_path, opti
 
 def test_a_busy_port_is_a_one_line_error(tmp_path):
     import socket
+
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        out = run("--distributed", "torch", "--port", str(port), "--json", "r.json",
-                  cwd=tmp_path, timeout=60)
+        out = run(
+            "--distributed",
+            "torch",
+            "--port",
+            str(port),
+            "--json",
+            "r.json",
+            cwd=tmp_path,
+            timeout=60,
+        )
     assert out.returncode != 0
-    assert out.stderr.strip() == (f"error: --port {port} is in use on 127.0.0.1; choose "
-                                  f"another or leave --port out to take a free one")
+    assert out.stderr.strip() == (
+        f"error: --port {port} is in use on 127.0.0.1; choose "
+        f"another or leave --port out to take a free one"
+    )
     assert not (tmp_path / "r.json").exists()
 
 
 def test_a_missing_framework_is_a_one_line_error(tmp_path):
     # sys.modules[name] = None makes `import name` fail as if it were not installed
-    launcher = ("import runpy, sys; sys.modules['torch'] = None; "
-                "runpy.run_module('reference', run_name='__main__')")
-    out = subprocess.run([sys.executable, "-c", launcher, "train", *SHORT, "--distributed",
-                          "torch", "--json", "r.json"], cwd=tmp_path, env=environment(),
-                         capture_output=True, text=True, timeout=60)
+    launcher = (
+        "import runpy, sys; sys.modules['torch'] = None; "
+        "runpy.run_module('reference', run_name='__main__')"
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            launcher,
+            "train",
+            *SHORT,
+            "--distributed",
+            "torch",
+            "--json",
+            "r.json",
+        ],
+        cwd=tmp_path,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode != 0
     assert out.stderr.strip().count("\n") == 0, out.stderr
     assert out.stderr.startswith("error: --distributed torch needs torch, which cannot be imported")
@@ -128,8 +183,7 @@ def test_a_missing_framework_is_a_one_line_error(tmp_path):
 
 def spawned_ranks(pid):
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return [int(c) for c in children
-            if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+    return [int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
 
 
 def test_a_dying_rank_stops_the_run_with_a_one_line_error(tmp_path):
@@ -145,8 +199,14 @@ run = prepare(args)
 check_distributed(args, run)
 run_distributed(args, run, {{}})
 """
-    process = subprocess.Popen([sys.executable, "-c", script], cwd=tmp_path, env=environment(),
-                               text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=environment(),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         for line in process.stdout:  # wait until the ranks are training
             if "ranks joined; training" in line:
@@ -173,14 +233,34 @@ def test_torchrun_entry_point_equals_single_process_numpy(tmp_path):
     if not torchrun.exists():
         pytest.skip("torchrun is not next to this python")
     options = [o for o in SHORT if o not in ("--backends", "numpy")]
-    out = subprocess.run([str(torchrun), "--standalone", "--nproc-per-node", "2", "-m",
-                          "reference.distributed.torch_ddp", *options, "--epochs", "1",
-                          "--json", "r.json", "--plot", "c.png"], cwd=tmp_path,
-                         env=environment(), capture_output=True, text=True, timeout=240)
+    out = subprocess.run(
+        [
+            str(torchrun),
+            "--standalone",
+            "--nproc-per-node",
+            "2",
+            "-m",
+            "reference.distributed.torch_ddp",
+            *options,
+            "--epochs",
+            "1",
+            "--json",
+            "r.json",
+            "--plot",
+            "c.png",
+        ],
+        cwd=tmp_path,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert out.returncode == 0, out.stderr
     result = json.loads((tmp_path / "r.json").read_text())
     assert result["steps"] == 8
     assert result["max_abs_param_diff"]["torch:2"] <= 1e-12
     assert result["max_abs_loss_diff"]["torch:2"] <= 1e-12
-    assert result["backends"]["torch:2"]["test_accuracy"] == result["backends"]["numpy"]["test_accuracy"]
-
+    assert (
+        result["backends"]["torch:2"]["test_accuracy"]
+        == result["backends"]["numpy"]["test_accuracy"]
+    )

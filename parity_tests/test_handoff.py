@@ -17,9 +17,24 @@ ROOT = Path(__file__).resolve().parents[1]
 def handoff_args(tmp_path, *extra):
     parser = argparse.ArgumentParser()
     add_bridge_commands(parser.add_subparsers(dest="command"))
-    return parser.parse_args(["handoff", "--dataset", "iris", "--hidden", "16,8", "--epochs", "6",
-                              "--handoff-epoch", "3", "--batch-size", "16",
-                              "--workdir", str(tmp_path), *extra])
+    return parser.parse_args(
+        [
+            "handoff",
+            "--dataset",
+            "iris",
+            "--hidden",
+            "16,8",
+            "--epochs",
+            "6",
+            "--handoff-epoch",
+            "3",
+            "--batch-size",
+            "16",
+            "--workdir",
+            str(tmp_path),
+            *extra,
+        ]
+    )
 
 
 def test_torch_and_jax_continue_the_scratch_run_within_target(tmp_path):
@@ -35,16 +50,38 @@ def test_torch_and_jax_continue_the_scratch_run_within_target(tmp_path):
     assert payload["met"]
     # the continuations really trained: parameters moved away from the hand-off point
     from scratch.training.checkpoint import load_run_checkpoint
+
     handed_over = load_run_checkpoint(tmp_path / "scratch.npz").last_params
     for name in ("torch", "jax"):
         assert max(abs(outcomes[name][0][k] - handed_over[k]).max() for k in handed_over) > 1e-3
 
 
 def test_handoff_cli_reports_json(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "reference", "handoff", "--dataset", "iris",
-                          "--hidden", "8", "--epochs", "3", "--handoff-epoch", "2",
-                          "--optimizer", "momentum", "--workdir", str(tmp_path), "--json"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reference",
+            "handoff",
+            "--dataset",
+            "iris",
+            "--hidden",
+            "8",
+            "--epochs",
+            "3",
+            "--handoff-epoch",
+            "2",
+            "--optimizer",
+            "momentum",
+            "--workdir",
+            str(tmp_path),
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     payload = json.loads(out.stdout)
     assert payload["met"] and set(payload["backends"]) == {"scratch", "torch", "jax"}

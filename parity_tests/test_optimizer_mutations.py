@@ -6,17 +6,26 @@ import sys
 
 import pytest
 
-from parity_tests.mutation import load_mutant, module_path, site_ids
+from parity_tests.mutation import load_mutant, site_ids
 from parity_tests.optimizer_registry import OPTIMIZER_RECORDS
 from parity_tests.support import run_trajectory, sequence_objective
 
 TARGETS = {
-    "optim.optimizers": {"update", "_step_one", "_lerp_", "clip_by_global_norm", "global_norm",
-                   "learning_rate"},
+    "optim.optimizers": {
+        "update",
+        "_step_one",
+        "_lerp_",
+        "clip_by_global_norm",
+        "global_norm",
+        "learning_rate",
+    },
     "optim.schedules": {"__call__"},
 }
-SITES = [pytest.param(stem, i, id=site) for stem, names in TARGETS.items()
-         for i, site in enumerate(site_ids(stem, names))]
+SITES = [
+    pytest.param(stem, i, id=site)
+    for stem, names in TARGETS.items()
+    for i, site in enumerate(site_ids(stem, names))
+]
 
 
 def test_there_are_sites_to_mutate():
@@ -28,7 +37,9 @@ def test_trajectory_parity_catches_a_one_per_mille_slip(stem, index, monkeypatch
     module, mutated_line = load_mutant(stem, TARGETS[stem], index)
     # records build scratch objects through import_module: hand them the mutant instead
     monkeypatch.setitem(sys.modules, f"scratch.{stem}", module)
-    if stem == "optim.schedules":  # a constant lr becomes scratch.optim.optimizers' own Constant(lr)
+    if (
+        stem == "optim.schedules"
+    ):  # a constant lr becomes scratch.optim.optimizers' own Constant(lr)
         monkeypatch.setattr(sys.modules["scratch.optim.optimizers"], "Constant", module.Constant)
     caught = []
     for record in [r for r in OPTIMIZER_RECORDS if "torch" not in r.unsupported]:

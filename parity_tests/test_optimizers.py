@@ -13,12 +13,23 @@ import numpy as np
 import pytest
 
 from parity_tests.optimizer_registry import OPTIMIZER_RECORDS, SCHEDULE_RECORDS
-from parity_tests.support import (TWIN_BACKENDS as BACKENDS, mlp_objective, rosenbrock_objective,
-                                 run_trajectory, sequence_objective)
-CASES = [pytest.param(r, b, id=f"{r.name}-{b}") for r in OPTIMIZER_RECORDS for b in BACKENDS
-         if b not in r.unsupported]
-UNSUPPORTED = [pytest.param(r, b, id=f"{r.name}-{b}") for r in OPTIMIZER_RECORDS
-               for b in r.unsupported]
+from parity_tests.support import TWIN_BACKENDS as BACKENDS
+from parity_tests.support import (
+    mlp_objective,
+    rosenbrock_objective,
+    run_trajectory,
+    sequence_objective,
+)
+
+CASES = [
+    pytest.param(r, b, id=f"{r.name}-{b}")
+    for r in OPTIMIZER_RECORDS
+    for b in BACKENDS
+    if b not in r.unsupported
+]
+UNSUPPORTED = [
+    pytest.param(r, b, id=f"{r.name}-{b}") for r in OPTIMIZER_RECORDS for b in r.unsupported
+]
 
 
 @pytest.mark.parametrize("record, backend", CASES)
@@ -41,17 +52,20 @@ def test_gradient_sequence_trajectory_float32(record, backend):
     run_trajectory(record, backend, "float32", sequence_objective("float32", steps=20), 20)
 
 
-@pytest.mark.parametrize("record", [r for r in OPTIMIZER_RECORDS if "torch" not in r.unsupported],
-                         ids=lambda r: r.name)
+@pytest.mark.parametrize(
+    "record", [r for r in OPTIMIZER_RECORDS if "torch" not in r.unsupported], ids=lambda r: r.name
+)
 def test_large_parameter_updated_in_blocks_float64(record):
     """A parameter larger than BLOCK_BYTES is updated one block of rows at a time
     (scratch.optim.optimizers.row_blocks): two blocks here, the second one partial."""
     from scratch.optim.optimizers import BLOCK_BYTES, row_blocks
+
     shape = (150, 130)
     assert 8 * shape[0] * shape[1] > BLOCK_BYTES
     assert len(row_blocks(np.empty(shape))) == 2
-    run_trajectory(record, "torch", "float64",
-                   sequence_objective("float64", steps=45, shape=shape), 45)
+    run_trajectory(
+        record, "torch", "float64", sequence_objective("float64", steps=45, shape=shape), 45
+    )
 
 
 @pytest.mark.parametrize("record, backend", UNSUPPORTED)
@@ -70,6 +84,7 @@ def test_schedule_values_match(sched, backend):
     expected = np.array([ours(t) for t in range(200)])
     if backend == "torch":
         import torch
+
         twin = sched.build("torch")
         optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=twin.initial_lr)
         scheduler = twin.scheduler(optimizer)
@@ -81,6 +96,7 @@ def test_schedule_values_match(sched, backend):
                 scheduler.step()
     else:
         import jax.numpy as jnp
+
         schedule = sched.build("jax").optax_schedule()
         # optax calls a schedule with its int32 step count: test it the same way
         values = [float(schedule(jnp.asarray(t, dtype=jnp.int32))) for t in range(200)]
@@ -92,9 +108,22 @@ def test_rmsprop_sensitive_regime_is_dynamics_not_scratch():
     of implementations. Scratch must agree to 1e-10 while the run is well-conditioned,
     and afterwards drift no further from torch than torch drifts from jax."""
     from parity_tests.optimizer_registry import OptimizerRecord, Sched
-    record = OptimizerRecord("rmsprop_large_lr", "RMSProp", {"lr": Sched(
-        "WarmupCosine", peak_lr=0.01, warmup_steps=10, total_steps=200,
-        warmup_start_lr=0.001, final_lr=0.0005), "alpha": 0.9})
+
+    record = OptimizerRecord(
+        "rmsprop_large_lr",
+        "RMSProp",
+        {
+            "lr": Sched(
+                "WarmupCosine",
+                peak_lr=0.01,
+                warmup_steps=10,
+                total_steps=200,
+                warmup_start_lr=0.001,
+                final_lr=0.0005,
+            ),
+            "alpha": 0.9,
+        },
+    )
     runs = {}
     for backend in ["numpy", "torch", "jax"]:
         init, make = mlp_objective("float64")

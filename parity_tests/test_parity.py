@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from parity_tests.registry import RECORDS
-from parity_tests.support import DTYPES, TWIN_BACKENDS as BACKENDS, assert_same, seed_for
+from parity_tests.support import DTYPES, assert_same, seed_for
+from parity_tests.support import TWIN_BACKENDS as BACKENDS
 
 
 def assert_sample_matches_twin(record, backend, dtype, sample):

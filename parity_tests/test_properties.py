@@ -8,10 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parity_tests.registry import RECORDS
-from parity_tests.support import TWIN_BACKENDS as BACKENDS, assert_same, autodiff, backend_module
-from reference.torch._autodiff import layer_vjp as torch_layer_vjp
 import reference.torch.nn.activations as torch_activations
+from parity_tests.registry import RECORDS
+from parity_tests.support import TWIN_BACKENDS as BACKENDS
+from parity_tests.support import assert_same, autodiff, backend_module
+from reference.torch._autodiff import layer_vjp as torch_layer_vjp
 from scratch.nn.activations import ELU, LeakyReLU, ReLU
 
 SIZES = st.integers(1, 7)
@@ -28,8 +29,13 @@ def test_parity_over_shapes(record, backend, N, D, M, seed):
     rng = np.random.default_rng(seed)
     sample = record.sample_at(rng, "float64", N, D, M)
     for name, ours, theirs, stage in record.against_twin(backend, sample):
-        assert_same(f"{record.name}[N={N}, D={D}, M={M}] vs {backend}: {name}", ours, theirs,
-                    "float64", stage)
+        assert_same(
+            f"{record.name}[N={N}, D={D}, M={M}] vs {backend}: {name}",
+            ours,
+            theirs,
+            "float64",
+            stage,
+        )
 
 
 EXTREME = [r for r in RECORDS if r.extreme_inputs]
@@ -73,6 +79,7 @@ def test_leaky_relu_gradient_at_zero_is_the_slope_like_torch_not_jax():
     np.testing.assert_array_equal(dX, dX_torch)
     # documented difference: jax.nn.leaky_relu takes the identity branch at exactly 0
     import reference.jax.nn.activations as jax_activations
+
     _, dX_jax, _ = autodiff("jax").layer_vjp(jax_activations.LeakyReLU(0.1), {}, X, dY)
     assert dX_jax[0, 1] == pytest.approx(-1.3, rel=1e-15)
 
@@ -83,7 +90,9 @@ def test_elu_gradient_at_zero_is_alpha_in_all_three():
     ours = ELU(alpha=0.7)
     _, cache = ours.forward({}, X)
     dX, _ = ours.backward(cache, dY)
-    np.testing.assert_allclose(dX, [[0.7 * 0.7 * np.exp(-1.0), -1.3 * 0.7, 0.4]], rtol=1e-15, atol=0)
+    np.testing.assert_allclose(
+        dX, [[0.7 * 0.7 * np.exp(-1.0), -1.3 * 0.7, 0.4]], rtol=1e-15, atol=0
+    )
     for backend in BACKENDS:
         twin = backend_module(backend, "nn.activations").ELU(alpha=0.7)
         _, dX_twin, _ = autodiff(backend).layer_vjp(twin, {}, X, dY)

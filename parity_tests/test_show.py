@@ -16,8 +16,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_stems_cover_every_component_module():
-    assert {"nn.linear", "nn.activations", "nn.losses", "nn.softmax", "nn.dropout", "nn.mlp",
-            "nn.perceptron", "optim.optimizers", "optim.schedules"} <= set(stems())
+    assert {
+        "nn.linear",
+        "nn.activations",
+        "nn.losses",
+        "nn.softmax",
+        "nn.dropout",
+        "nn.mlp",
+        "nn.perceptron",
+        "optim.optimizers",
+        "optim.schedules",
+    } <= set(stems())
     for text in ("linear", "nn.linear", "nn/linear", "scratch/nn/linear.py"):
         assert resolve(text) == "nn.linear"
 
@@ -37,14 +46,27 @@ def test_linear_listing_in_order_with_gradient_sources():
     assert "torch.autograd.grad(" in text and "jax.vjp(" in text  # the _autodiff helpers
 
 
-@pytest.mark.parametrize("stem", ["nn.activations", "nn.losses", "optim.optimizers", "nn.mlp",
-                                  "optim.schedules", "nn.perceptron", "training.train"])
+@pytest.mark.parametrize(
+    "stem",
+    [
+        "nn.activations",
+        "nn.losses",
+        "optim.optimizers",
+        "nn.mlp",
+        "optim.schedules",
+        "nn.perceptron",
+        "training.train",
+    ],
+)
 def test_every_class_with_twins_is_shown(stem):
     text = show(stem)
-    classes = [name for name, obj in inspect.getmembers(import_module(f"scratch.{stem}"),
-                                                        inspect.isclass)
-               if obj.__module__ == f"scratch.{stem}" and not name.startswith("_")
-               and hasattr(import_module(f"reference.torch.{stem}"), name)]
+    classes = [
+        name
+        for name, obj in inspect.getmembers(import_module(f"scratch.{stem}"), inspect.isclass)
+        if obj.__module__ == f"scratch.{stem}"
+        and not name.startswith("_")
+        and hasattr(import_module(f"reference.torch.{stem}"), name)
+    ]
     assert classes
     for name in classes:
         assert text.count(f" :: {name} ") == 3, name  # scratch, torch, jax
@@ -65,8 +87,13 @@ def test_bad_stem_and_name():
 
 
 def test_cli_one_line_errors_and_missing_framework():
-    bad = subprocess.run([sys.executable, "-m", "reference", "show", "conv2d"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "-m", "reference", "show", "conv2d"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
     # torch made unimportable: one line naming it, no traceback
     script = textwrap.dedent("""
@@ -79,8 +106,9 @@ def test_cli_one_line_errors_and_missing_framework():
         from reference.__main__ import main
         sys.exit(main(["show", "linear"]))
     """)
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("error: show needs torch for reference/torch/nn/linear.py")
     assert result.stderr.count("\n") == 1

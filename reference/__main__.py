@@ -31,8 +31,14 @@ from reference.check import add_check_options, run_check
 from reference.distributed.launch import add_distributed_options, check_distributed, run_distributed
 from scratch.cli import Parser, run_command
 from scratch.errors import UserError
-from scratch.training.run import (add_training_options, check_before_work, describe, finish_run,
-                                  prepare, run_backend)
+from scratch.training.run import (
+    add_training_options,
+    check_before_work,
+    describe,
+    finish_run,
+    prepare,
+    run_backend,
+)
 
 REQUIRES = {"numpy": (), "torch": ("torch",), "jax": ("jax", "optax")}
 DEFAULT_PLOT = Path("runs/train_curves.png")
@@ -43,7 +49,8 @@ def _backends(text):
     unknown = [name for name in names if name not in BACKENDS]
     if unknown or not names:
         raise argparse.ArgumentTypeError(
-            f"expected a comma-separated subset of {list(BACKENDS)}; got {text!r}")
+            f"expected a comma-separated subset of {list(BACKENDS)}; got {text!r}"
+        )
     if names[0] != "numpy":
         names = ["numpy"] + [n for n in names if n != "numpy"]  # the one compared against
     return names
@@ -52,23 +59,32 @@ def _backends(text):
 def build_parser():
     parser = Parser(prog="python -m reference", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    train_parser = commands.add_parser("train", help="train on numpy, torch and jax side by side",
-                                       description=__doc__)
+    train_parser = commands.add_parser(
+        "train", help="train on numpy, torch and jax side by side", description=__doc__
+    )
     add_training_options(train_parser)
-    train_parser.add_argument("--backends", type=_backends, default="numpy,torch,jax",
-                              help="which backends to train, comma separated (numpy always "
-                                   "runs: it is the one the others are compared with)")
+    train_parser.add_argument(
+        "--backends",
+        type=_backends,
+        default="numpy,torch,jax",
+        help="which backends to train, comma separated (numpy always "
+        "runs: it is the one the others are compared with)",
+    )
     train_parser.set_defaults(plot=None)  # None: DEFAULT_PLOT, its folder made if need be
     train_parser._option_string_actions["--plot"].help = (
         f"save the training curves to this PNG (default: {DEFAULT_PLOT}, when matplotlib is "
-        f"installed)")
+        f"installed)"
+    )
     add_distributed_options(train_parser)
     from reference.show import add_show_parser
+
     add_show_parser(commands)
     from reference.bridge.cli import add_bridge_commands
+
     add_bridge_commands(commands)
-    check_parser = commands.add_parser("check", help="check a layer of your own by central "
-                                       "differences and against its twins")
+    check_parser = commands.add_parser(
+        "check", help="check a layer of your own by central differences and against its twins"
+    )
     add_check_options(check_parser)
     return parser
 
@@ -82,7 +98,14 @@ def jax_x64_enabled():
     reads at import (the same truthy spellings as jax's own parser)."""
     if "jax" in sys.modules:
         return bool(sys.modules["jax"].config.jax_enable_x64)
-    return os.environ.get("JAX_ENABLE_X64", "").strip().lower() in ("1", "true", "t", "yes", "y", "on")
+    return os.environ.get("JAX_ENABLE_X64", "").strip().lower() in (
+        "1",
+        "true",
+        "t",
+        "yes",
+        "y",
+        "on",
+    )
 
 
 def check_frameworks(backends):
@@ -90,14 +113,18 @@ def check_frameworks(backends):
     for name in backends:
         missing = [module for module in REQUIRES[name] if not installed(module)]
         if missing:
-            raise UserError(f"--backends {','.join(backends)}: {name} needs {' and '.join(missing)}, "
-                            f"which {'is' if len(missing) == 1 else 'are'} not installed "
-                            f"(pip install \".[frameworks]\", or leave {name} out of --backends)")
+            raise UserError(
+                f"--backends {','.join(backends)}: {name} needs {' and '.join(missing)}, "
+                f"which {'is' if len(missing) == 1 else 'are'} not installed "
+                f'(pip install ".[frameworks]", or leave {name} out of --backends)'
+            )
     if "jax" in backends and not jax_x64_enabled():
         value = os.environ.get("JAX_ENABLE_X64")
-        raise UserError(f"--backends {','.join(backends)}: jax needs JAX_ENABLE_X64=1 in the "
-                        f"environment (else it computes in float32 only); got "
-                        f"{'JAX_ENABLE_X64 unset' if value is None else f'JAX_ENABLE_X64={value}'}")
+        raise UserError(
+            f"--backends {','.join(backends)}: jax needs JAX_ENABLE_X64=1 in the "
+            f"environment (else it computes in float32 only); got "
+            f"{'JAX_ENABLE_X64 unset' if value is None else f'JAX_ENABLE_X64={value}'}"
+        )
 
 
 def main(argv=None):
@@ -110,9 +137,11 @@ def _main(argv):
         return run_check(args)
     if args.command == "show":
         from reference.show import show_command
+
         return show_command(args)
     if args.command != "train":
         from reference.bridge.cli import run_bridge_command
+
         return run_bridge_command(args)
     check_before_work(args)
     check_frameworks(args.backends)
@@ -134,8 +163,9 @@ def _main(argv):
         results[name] = run_backend(name, backend_cls, optimizers, run, args)
     if args.distributed:
         results.update(run_distributed(args, run, results))
-    finish_run(args, run, results,
-               title=f"{run.dataset.name}: numpy (solid), torch (dashed), jax (dotted)")
+    finish_run(
+        args, run, results, title=f"{run.dataset.name}: numpy (solid), torch (dashed), jax (dotted)"
+    )
     return 0
 
 

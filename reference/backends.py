@@ -58,10 +58,16 @@ class Tolerance:
 FLOAT32_ATOL_OF_SCALE = 1e-5  # see the float32 note above
 
 TOLERANCES = {
-    "float64": {"forward": Tolerance(1e-10, 1e-12), "gradient": Tolerance(1e-10, 1e-12),
-                "trajectory": Tolerance(1e-10, 1e-12)},
-    "float32": {"forward": Tolerance(1e-5, 1e-6), "gradient": Tolerance(1e-4, 1e-6),
-                "trajectory": Tolerance(1e-5, 1e-6)},
+    "float64": {
+        "forward": Tolerance(1e-10, 1e-12),
+        "gradient": Tolerance(1e-10, 1e-12),
+        "trajectory": Tolerance(1e-10, 1e-12),
+    },
+    "float32": {
+        "forward": Tolerance(1e-5, 1e-6),
+        "gradient": Tolerance(1e-4, 1e-6),
+        "trajectory": Tolerance(1e-5, 1e-6),
+    },
 }
 
 
@@ -71,8 +77,12 @@ def tolerance(dtype, stage, expected=None):
     gradient) atol grows with the reference's largest entry, as the note above says."""
     tol = TOLERANCES[str(np.dtype(dtype))][stage]
     atol = tol.atol
-    if (str(np.dtype(dtype)) == "float32" and stage != "trajectory" and expected is not None
-            and np.size(expected)):
+    if (
+        str(np.dtype(dtype)) == "float32"
+        and stage != "trajectory"
+        and expected is not None
+        and np.size(expected)
+    ):
         atol = max(atol, FLOAT32_ATOL_OF_SCALE * float(np.max(np.abs(expected))))
     return tol.rtol, atol
 
@@ -80,9 +90,10 @@ def tolerance(dtype, stage, expected=None):
 class Comparison(NamedTuple):
     """One row of a report: how far `ours` is from the reference, and whether that is
     within tolerance (every entry |ours - ref| <= atol + rtol |ref|, as assert_allclose)."""
+
     max_abs: float
     max_rel: float
-    worst_index: tuple   # the entry furthest beyond (or closest to) its tolerance
+    worst_index: tuple  # the entry furthest beyond (or closest to) its tolerance
     rtol: float
     atol: float
     passed: bool
@@ -103,5 +114,11 @@ def compare_arrays(ours, theirs, dtype, stage):
     # relative error where it means something: entries larger than atol
     meaningful = np.abs(theirs) > atol
     relative = np.where(meaningful, difference / np.where(meaningful, np.abs(theirs), 1.0), 0.0)
-    return Comparison(float(difference.max()), float(relative.max()),
-                      tuple(int(i) for i in index), rtol, atol, bool(ratio.max() <= 1.0))
+    return Comparison(
+        float(difference.max()),
+        float(relative.max()),
+        tuple(int(i) for i in index),
+        rtol,
+        atol,
+        bool(ratio.max() <= 1.0),
+    )

@@ -42,14 +42,14 @@ class CheckError(ValueError):
 
 
 class Row(NamedTuple):
-    against: str        # "central differences", "torch" or "jax"
-    tensor: str         # "Y", "dX", "dW", ...
+    against: str  # "central differences", "torch" or "jax"
+    tensor: str  # "Y", "dX", "dW", ...
     max_abs: float
     max_rel: float
-    tolerance: str      # e.g. "rtol 1e-10, atol 1e-12"
+    tolerance: str  # e.g. "rtol 1e-10, atol 1e-12"
     worst_index: tuple
     passed: bool
-    note: str = ""      # why it failed, when the numbers cannot say it (shape, missing key)
+    note: str = ""  # why it failed, when the numbers cannot say it (shape, missing key)
 
 
 class Report(NamedTuple):
@@ -67,6 +67,7 @@ class Report(NamedTuple):
 # ---------------------------------------------------------------------------------------
 # Loading what the user names
 # ---------------------------------------------------------------------------------------
+
 
 def load_class(spec, option="MODULE:Class"):
     """The class named by "package.module:Class" or "path/to/file.py:Class"."""
@@ -86,8 +87,9 @@ def load_class(spec, option="MODULE:Class"):
     except CheckError:
         raise
     except Exception as error:  # an ImportError, or any error while the module runs
-        raise CheckError(f"{option}: cannot import {module_name}: "
-                         f"{type(error).__name__}: {error}") from error
+        raise CheckError(
+            f"{option}: cannot import {module_name}: {type(error).__name__}: {error}"
+        ) from error
     cls = getattr(module, class_name, None)
     if not isinstance(cls, type):
         raise CheckError(f"{option}: {module_name} has no class {class_name}")
@@ -98,8 +100,9 @@ def parse_kwargs(text):
     try:
         kwargs = json.loads(text)
     except json.JSONDecodeError as error:
-        raise CheckError(f"--kwargs expects a JSON object such as '{{\"d_in\": 3}}'; "
-                         f"got {text!r} ({error.msg})") from error
+        raise CheckError(
+            f"--kwargs expects a JSON object such as '{{\"d_in\": 3}}'; got {text!r} ({error.msg})"
+        ) from error
     if not isinstance(kwargs, dict):
         raise CheckError(f"--kwargs expects a JSON object; got {type(kwargs).__name__} {text!r}")
     return kwargs
@@ -111,8 +114,9 @@ def parse_shape(text):
     except ValueError:
         shape = ()
     if len(shape) < 1 or any(n <= 0 for n in shape):
-        raise CheckError(f"--shape expects positive integers separated by commas, such as "
-                         f"4,3; got {text!r}")
+        raise CheckError(
+            f"--shape expects positive integers separated by commas, such as 4,3; got {text!r}"
+        )
     return shape
 
 
@@ -127,12 +131,15 @@ def build(cls, kwargs, option):
 # The check
 # ---------------------------------------------------------------------------------------
 
+
 def _inputs(layer, shape, dtype, rng):
     """Random parameters (biases included) and an input kept off zero, where kinks sit."""
     for method in ("init", "forward", "backward"):
         if not callable(getattr(layer, method, None)):
-            raise CheckError(f"{layer!r} does not follow the Layer protocol: it has no "
-                             f"{method}() (see scratch/protocol.py)")
+            raise CheckError(
+                f"{layer!r} does not follow the Layer protocol: it has no "
+                f"{method}() (see scratch/protocol.py)"
+            )
     shapes = {k: np.shape(v) for k, v in layer.init(np.random.default_rng(0)).items()}
     params = {k: rng.standard_normal(s).astype(dtype) for k, s in shapes.items()}
     X = rng.standard_normal(shape)
@@ -144,9 +151,17 @@ def _central_difference_rows(layer, params, X, dY):
     results = measure_layer(layer, params, X, dY)  # float64, whatever dtype is checked
     rows = []
     for r in results:
-        rows.append(Row("central differences", f"d{r.name}", r.max_abs_error, r.max_rel_error,
-                        f"rel {CENTRAL_DIFFERENCE_TOLERANCE:g} (float64)", r.index,
-                        r.max_rel_error <= CENTRAL_DIFFERENCE_TOLERANCE))
+        rows.append(
+            Row(
+                "central differences",
+                f"d{r.name}",
+                r.max_abs_error,
+                r.max_rel_error,
+                f"rel {CENTRAL_DIFFERENCE_TOLERANCE:g} (float64)",
+                r.index,
+                r.max_rel_error <= CENTRAL_DIFFERENCE_TOLERANCE,
+            )
+        )
     return rows
 
 
@@ -159,17 +174,37 @@ def _twin_rows(backend, twin, ours, params, X, dY, dtype):
     for tensor, mine, theirs, stage in pairs:
         mine, theirs = np.asarray(mine), np.asarray(theirs)
         if mine.shape != theirs.shape:
-            rows.append(Row(backend, tensor, np.inf, np.inf, "", (), False,
-                            f"shape {mine.shape}, the twin's {theirs.shape}"))
+            rows.append(
+                Row(
+                    backend,
+                    tensor,
+                    np.inf,
+                    np.inf,
+                    "",
+                    (),
+                    False,
+                    f"shape {mine.shape}, the twin's {theirs.shape}",
+                )
+            )
             continue
         c = compare_arrays(mine, theirs, dtype, stage)
-        rows.append(Row(backend, tensor, c.max_abs, c.max_rel,
-                        f"rtol {c.rtol:g}, atol {c.atol:.1g}", c.worst_index, c.passed))
+        rows.append(
+            Row(
+                backend,
+                tensor,
+                c.max_abs,
+                c.max_rel,
+                f"rtol {c.rtol:g}, atol {c.atol:.1g}",
+                c.worst_index,
+                c.passed,
+            )
+        )
     return rows
 
 
-def check_layer_against(layer, torch_twin=None, jax_twin=None, shape=(4, 5),
-                        dtype="float64", seed=0):
+def check_layer_against(
+    layer, torch_twin=None, jax_twin=None, shape=(4, 5), dtype="float64", seed=0
+):
     """Check `layer` by central differences and against each twin given; a Report."""
     if dtype not in DTYPES:
         raise CheckError(f"dtype expects one of {DTYPES}; got {dtype!r}")
@@ -178,14 +213,26 @@ def check_layer_against(layer, torch_twin=None, jax_twin=None, shape=(4, 5),
     try:
         Y, cache = layer.forward(params, X)
     except (TypeError, ValueError) as error:
-        raise CheckError(f"{layer!r}.forward on X of shape {tuple(shape)} ({dtype}) raised "
-                         f"{type(error).__name__}: {error} (try --shape)") from error
+        raise CheckError(
+            f"{layer!r}.forward on X of shape {tuple(shape)} ({dtype}) raised "
+            f"{type(error).__name__}: {error} (try --shape)"
+        ) from error
     dY = rng.standard_normal(np.shape(Y)).astype(dtype)  # random, never all ones
     dX, grads = layer.backward(cache, dY)
     rows = []
     if sorted(grads) != sorted(params):
-        rows.append(Row("protocol", "grads", np.inf, np.inf, "", (), False,
-                        f"backward returned grads for {sorted(grads)}; params are {sorted(params)}"))
+        rows.append(
+            Row(
+                "protocol",
+                "grads",
+                np.inf,
+                np.inf,
+                "",
+                (),
+                False,
+                f"backward returned grads for {sorted(grads)}; params are {sorted(params)}",
+            )
+        )
         return Report(repr(layer), tuple(shape), dtype, seed, rows)
     rows += _central_difference_rows(layer, params, X, dY)
     for backend, twin in zip(TWIN_BACKENDS, (torch_twin, jax_twin)):
@@ -195,21 +242,30 @@ def check_layer_against(layer, torch_twin=None, jax_twin=None, shape=(4, 5),
 
 
 def format_report(report):
-    head = (f"{'against':<21}{'tensor':<8}{'max abs err':>12}{'max rel err':>12}  "
-            f"{'tolerance':<26}{'worst at':<12}result")
-    lines = [f"check of {report.layer}: X of shape {report.shape}, {report.dtype}, "
-             f"random parameters and upstream gradient (seed {report.seed})", head,
-             "-" * len(head)]
+    head = (
+        f"{'against':<21}{'tensor':<8}{'max abs err':>12}{'max rel err':>12}  "
+        f"{'tolerance':<26}{'worst at':<12}result"
+    )
+    lines = [
+        f"check of {report.layer}: X of shape {report.shape}, {report.dtype}, "
+        f"random parameters and upstream gradient (seed {report.seed})",
+        head,
+        "-" * len(head),
+    ]
     for row in report.rows:
-        lines.append(f"{row.against:<21}{row.tensor:<8}{row.max_abs:>12.2e}{row.max_rel:>12.2e}  "
-                     f"{row.tolerance:<26}{str(row.worst_index):<12}"
-                     f"{'PASS' if row.passed else 'FAIL'}{'  ' + row.note if row.note else ''}")
+        lines.append(
+            f"{row.against:<21}{row.tensor:<8}{row.max_abs:>12.2e}{row.max_rel:>12.2e}  "
+            f"{row.tolerance:<26}{str(row.worst_index):<12}"
+            f"{'PASS' if row.passed else 'FAIL'}{'  ' + row.note if row.note else ''}"
+        )
     failed = [row for row in report.rows if not row.passed]
     if failed:
         worst = failed[0]
-        lines.append(f"FAIL: {len(failed)} of {len(report.rows)} tensors out of tolerance; "
-                     f"first: {worst.tensor} against {worst.against}, worst entry at "
-                     f"index {worst.worst_index}")
+        lines.append(
+            f"FAIL: {len(failed)} of {len(report.rows)} tensors out of tolerance; "
+            f"first: {worst.tensor} against {worst.against}, worst entry at "
+            f"index {worst.worst_index}"
+        )
     else:
         lines.append(f"PASS: all {len(report.rows)} tensors within tolerance")
     return "\n".join(lines)
@@ -219,12 +275,16 @@ def format_report(report):
 # The command line (`python -m reference check`)
 # ---------------------------------------------------------------------------------------
 
+
 def add_check_options(parser):
     parser.add_argument("layer", metavar="MODULE:Class", help="your layer's class")
     parser.add_argument("--torch", metavar="MODULE:Class", help="its torch twin")
     parser.add_argument("--jax", metavar="MODULE:Class", help="its jax twin")
-    parser.add_argument("--kwargs", default="{}", help="constructor arguments as JSON, "
-                        "the same for the layer and its twins (default {})")
+    parser.add_argument(
+        "--kwargs",
+        default="{}",
+        help="constructor arguments as JSON, the same for the layer and its twins (default {})",
+    )
     parser.add_argument("--shape", default="4,5", help="the input's shape (default 4,5)")
     parser.add_argument("--dtype", default="float64", help="float64 (default) or float32")
     parser.add_argument("--seed", default="0", help="seed of parameters, X and dY (default 0)")
@@ -243,10 +303,13 @@ def run_check(args):
         for backend in TWIN_BACKENDS:
             if getattr(args, backend):
                 classes[backend] = load_class(getattr(args, backend), f"--{backend}")
-        built = {name: build(cls, kwargs, "MODULE:Class" if name == "layer" else f"--{name}")
-                 for name, cls in classes.items()}
-        report = check_layer_against(built["layer"], built.get("torch"), built.get("jax"),
-                                     shape, args.dtype, int(args.seed))
+        built = {
+            name: build(cls, kwargs, "MODULE:Class" if name == "layer" else f"--{name}")
+            for name, cls in classes.items()
+        }
+        report = check_layer_against(
+            built["layer"], built.get("torch"), built.get("jax"), shape, args.dtype, int(args.seed)
+        )
     except CheckError as error:
         print(f"python -m reference check: error: {error}", file=sys.stderr)
         return 2
@@ -255,8 +318,11 @@ def run_check(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m reference check", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m reference check",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_check_options(parser)
     return run_check(parser.parse_args(argv))
 

@@ -24,11 +24,18 @@ from scratch.protocol import Layer, Learner, Loss
 FRAMEWORKS = ("torch", "jax")
 # what a twin's source may call to get gradients or updates, per framework, as they are named
 GRADIENT_SOURCES = {  # (text in the twin's source, what to call it)
-    "torch": (("torch.autograd.grad", "torch.autograd.grad"),
-              (".backward()", "loss.backward() (torch.autograd)"),
-              ("torch.optim", "torch.optim"), ("lr_scheduler", "torch.optim.lr_scheduler")),
-    "jax": (("jax.vjp", "jax.vjp"), ("jax.grad(", "jax.grad"),
-            ("jax.value_and_grad", "jax.value_and_grad"), ("optax", "optax")),
+    "torch": (
+        ("torch.autograd.grad", "torch.autograd.grad"),
+        (".backward()", "loss.backward() (torch.autograd)"),
+        ("torch.optim", "torch.optim"),
+        ("lr_scheduler", "torch.optim.lr_scheduler"),
+    ),
+    "jax": (
+        ("jax.vjp", "jax.vjp"),
+        ("jax.grad(", "jax.grad"),
+        ("jax.value_and_grad", "jax.value_and_grad"),
+        ("optax", "optax"),
+    ),
 }
 AUTODIFF = {"torch": "torch.autograd.grad", "jax": "jax.vjp"}
 REFERENCE = Path(__file__).resolve().parent
@@ -60,8 +67,10 @@ def resolve(text):
     matches = [s for s in known if s.split(".")[-1] == stem]
     if len(matches) == 1:
         return matches[0]
-    raise ShowError(f"show expects a stem with twins, one of {known}; got {text!r}"
-                    + (f" (ambiguous: {matches})" if matches else ""))
+    raise ShowError(
+        f"show expects a stem with twins, one of {known}; got {text!r}"
+        + (f" (ambiguous: {matches})" if matches else "")
+    )
 
 
 def import_twin(framework, stem):
@@ -69,21 +78,27 @@ def import_twin(framework, stem):
         return import_module(f"reference.{framework}.{stem}")
     except ModuleNotFoundError as error:
         if error.name and error.name.split(".")[0] in ("torch", "jax", "jaxlib", "optax"):
-            raise ShowError(f"show needs {error.name.split('.')[0]} for "
-                            f"reference/{framework}/{stem.replace('.', '/')}.py; it is not "
-                            f"installed here (use the full environment, e.g. tox -e tests)") from None
+            raise ShowError(
+                f"show needs {error.name.split('.')[0]} for "
+                f"reference/{framework}/{stem.replace('.', '/')}.py; it is not "
+                f"installed here (use the full environment, e.g. tox -e tests)"
+            ) from None
         raise
 
 
 def public_classes(module):
-    return {name: obj for name, obj in inspect.getmembers(module, inspect.isclass)
-            if obj.__module__ == module.__name__ and not name.startswith("_")}
+    return {
+        name: obj
+        for name, obj in inspect.getmembers(module, inspect.isclass)
+        if obj.__module__ == module.__name__ and not name.startswith("_")
+    }
 
 
 def where_gradients_come_from(framework, twin_source, module_source, uses_autodiff):
     """What the twin class's source calls; failing that, what its module's source does."""
-    found = [label for token, label in GRADIENT_SOURCES[framework] if token in twin_source] or \
-        [label for token, label in GRADIENT_SOURCES[framework] if token in module_source]
+    found = [label for token, label in GRADIENT_SOURCES[framework] if token in twin_source] or [
+        label for token, label in GRADIENT_SOURCES[framework] if token in module_source
+    ]
     if uses_autodiff:
         found.insert(0, f"{AUTODIFF[framework]} (reference/{framework}/_autodiff.py, below)")
     return ", ".join(dict.fromkeys(found)) or "the framework's own ops (no gradient code here)"
@@ -103,8 +118,9 @@ def show(text, name=None):
     shared = [c for c in classes if all(c in public_classes(t) for t in twins.values())]
     if name is not None:
         if name not in shared:
-            raise ShowError(f"show expects --name to be one of {shared} in scratch/{path}; "
-                            f"got {name!r}")
+            raise ShowError(
+                f"show expects --name to be one of {shared} in scratch/{path}; got {name!r}"
+            )
         shared = [name]
     if not shared:
         raise ShowError(f"scratch/{path} has no class with twins in both frameworks")
@@ -112,37 +128,61 @@ def show(text, name=None):
     for class_name in shared:
         cls = classes[class_name]
         differentiable = issubclass(cls, (Layer, Loss)) and not issubclass(cls, Learner)
-        kind = ("gradient" if differentiable or issubclass(cls, Learner) else
-                "learning rate" if issubclass(cls, Schedule) else "update")
-        helpers = [base for base in cls.__mro__[1:]  # private bases written in the same file
-                   if base.__module__ == original.__name__ and base.__name__.startswith("_")]
-        source = "".join(inspect.getsource(base) + "\n" for base in helpers) + inspect.getsource(cls)
+        kind = (
+            "gradient"
+            if differentiable or issubclass(cls, Learner)
+            else "learning rate"
+            if issubclass(cls, Schedule)
+            else "update"
+        )
+        helpers = [
+            base
+            for base in cls.__mro__[1:]  # private bases written in the same file
+            if base.__module__ == original.__name__ and base.__name__.startswith("_")
+        ]
+        source = "".join(inspect.getsource(base) + "\n" for base in helpers) + inspect.getsource(
+            cls
+        )
         parts.append(banner(f"scratch/{path} :: {class_name}    {kind}: by hand, NumPy"))
         parts.append(source)
         for framework, twin in twins.items():
             twin_source = inspect.getsource(public_classes(twin)[class_name])
             if differentiable:
                 needs_autodiff.add(framework)
-            origin = where_gradients_come_from(framework, twin_source, inspect.getsource(twin),
-                                               differentiable)
-            parts.append(banner(f"reference/{framework}/{path} :: {class_name}    {kind}: {origin}"))
+            origin = where_gradients_come_from(
+                framework, twin_source, inspect.getsource(twin), differentiable
+            )
+            parts.append(
+                banner(f"reference/{framework}/{path} :: {class_name}    {kind}: {origin}")
+            )
             parts.append(twin_source)
     for framework in FRAMEWORKS:
         if framework in needs_autodiff:
             autodiff = import_module(f"reference.{framework}._autodiff")
-            parts.append(banner(f"reference/{framework}/_autodiff.py    how a {framework} twin's "
-                                f"forward becomes gradients"))
-            parts.append("\n".join(inspect.getsource(getattr(autodiff, f))
-                                   for f in ("layer_vjp", "loss_vjp")))
+            parts.append(
+                banner(
+                    f"reference/{framework}/_autodiff.py    how a {framework} twin's "
+                    f"forward becomes gradients"
+                )
+            )
+            parts.append(
+                "\n".join(
+                    inspect.getsource(getattr(autodiff, f)) for f in ("layer_vjp", "loss_vjp")
+                )
+            )
     return "\n".join(parts)
 
 
 def add_show_parser(commands):
-    parser = commands.add_parser("show", help="a scratch component and its torch and jax twins, "
-                                              "one after another")
+    parser = commands.add_parser(
+        "show", help="a scratch component and its torch and jax twins, one after another"
+    )
     parser.add_argument("stem", help="e.g. nn.linear, linear, activations, optim.optimizers")
-    parser.add_argument("--name", default=None,
-                        help="only this class of the module (default: every class with twins)")
+    parser.add_argument(
+        "--name",
+        default=None,
+        help="only this class of the module (default: every class with twins)",
+    )
     return parser
 
 

@@ -10,5 +10,17 @@ from scratch.nn.linear import Linear
 from scratch.nn.losses import MSE, BCEWithLogits, SoftmaxCrossEntropy
 from scratch.nn.softmax import LogSoftmax, Softmax
 
-__all__ = ["Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax",
-           "MSE", "BCEWithLogits", "SoftmaxCrossEntropy", "Dropout"]
+__all__ = [
+    "Linear",
+    "ReLU",
+    "LeakyReLU",
+    "Sigmoid",
+    "Tanh",
+    "GELU",
+    "Softmax",
+    "LogSoftmax",
+    "MSE",
+    "BCEWithLogits",
+    "SoftmaxCrossEntropy",
+    "Dropout",
+]

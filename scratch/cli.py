@@ -69,12 +69,15 @@ def run_command(main, argv, prog):
     except OSError as error:
         if error.filename is None:
             raise  # not about a path the user gave: a bug, keep the traceback
-        print(f"{prog}: error: {error.filename}: {one_line(error.strerror or error)}",
-              file=sys.stderr)
+        print(
+            f"{prog}: error: {error.filename}: {one_line(error.strerror or error)}", file=sys.stderr
+        )
         return 1
     except MemoryError:
-        print(f"{prog}: error: out of memory (try a smaller --hidden or --batch-size)",
-              file=sys.stderr)
+        print(
+            f"{prog}: error: out of memory (try a smaller --hidden or --batch-size)",
+            file=sys.stderr,
+        )
         return 1
 
 
@@ -90,6 +93,8 @@ def check_memory(needed, what, option):
     """Refuse, before anything is allocated, work whose arrays would not fit in RAM."""
     available = physical_memory()
     if available is not None and needed > available:
-        raise UserError(f"{option}: {what} needs about {needed / 2**30:,.1f} GiB, but this "
-                        f"machine has {available / 2**30:,.1f} GiB of memory; expected a "
-                        f"smaller model")
+        raise UserError(
+            f"{option}: {what} needs about {needed / 2**30:,.1f} GiB, but this "
+            f"machine has {available / 2**30:,.1f} GiB of memory; expected a "
+            f"smaller model"
+        )

@@ -13,11 +13,13 @@ The data errors are also ValueErrors, so library callers can catch them as befor
 class UserError(Exception):
     """A mistake the user can fix; the message names the argument, what was expected and
     what was given."""
+
     status = 1
 
 
 class UsageError(UserError):
     """A bad command line: an option that is malformed, missing or cannot be used here."""
+
     status = 2
 
 
@@ -41,4 +43,4 @@ class Interrupted(KeyboardInterrupt):
         super().__init__()
         self.params, self.best_epoch, self.epoch = params, best_epoch, epoch
         self.saved_to = None  # set by whoever saved the parameters
-        self.note = ""        # what happened to them, for the one line the user sees
+        self.note = ""  # what happened to them, for the one line the user sees

@@ -44,6 +44,7 @@ class Learner:
 # expected and what was given, so that no raw NumPy broadcasting error reaches a user.
 # ---------------------------------------------------------------------------------------
 
+
 def check_float_array(where, name, value):
     """`value` must be a float32 or float64 ndarray; returns it unchanged."""
     if not isinstance(value, np.ndarray):
@@ -72,11 +73,14 @@ def check_upstream(where, name, dY, expected_shape, dtype):
     """dY must be an array of exactly the forward output's shape (and float dtype)."""
     check_float_array(where, name, dY)
     if dY.shape != tuple(expected_shape):
-        raise ValueError(f"{where} expects {name} of shape {tuple(expected_shape)} "
-                         f"(the forward output's shape); got {dY.shape}")
+        raise ValueError(
+            f"{where} expects {name} of shape {tuple(expected_shape)} "
+            f"(the forward output's shape); got {dY.shape}"
+        )
     if dY.dtype != dtype:
-        raise TypeError(f"{where} expects {name} with dtype {dtype} (the forward output's); "
-                        f"got {dY.dtype}")
+        raise TypeError(
+            f"{where} expects {name} with dtype {dtype} (the forward output's); got {dY.dtype}"
+        )
 
 
 def check_positive_int(where, name, value):
@@ -109,8 +113,9 @@ def upstream_scalar(where, dL, dtype):
     """A loss's upstream gradient: a real scalar (python or 0-d array)."""
     if isinstance(dL, np.ndarray):
         if dL.shape != ():
-            raise ValueError(f"{where} expects dL as a scalar (the loss is a scalar); "
-                             f"got shape {dL.shape}")
+            raise ValueError(
+                f"{where} expects dL as a scalar (the loss is a scalar); got shape {dL.shape}"
+            )
         dL = dL.item()
     if isinstance(dL, bool) or not isinstance(dL, numbers.Real):
         raise TypeError(f"{where} expects dL as a real scalar; got {type(dL).__name__}")

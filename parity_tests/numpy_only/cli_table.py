@@ -14,11 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
-GOOD = {"good.json": b'{"good": true}\n', "good.png": b"\x89PNG good curves",
-        "good.npz": b"PK good checkpoint"}
+GOOD = {
+    "good.json": b'{"good": true}\n',
+    "good.png": b"\x89PNG good curves",
+    "good.npz": b"PK good checkpoint",
+}
 
-IRIS = np.load(Path(__file__).resolve().parents[2] / "scratch/data/shipped/iris.npz",
-               allow_pickle=False)
+IRIS = np.load(
+    Path(__file__).resolve().parents[2] / "scratch/data/shipped/iris.npz", allow_pickle=False
+)
 
 
 def iris_rows():
@@ -51,8 +55,9 @@ def make_csvs(folder):
     write_table(folder / "pandas.csv", header, rows, index="", newline="\r\n")
     write_table(folder / "unnamed0.csv", header, rows, index="Unnamed: 0")
     european = [[v.replace(".", ",") for v in row] for row in rows]
-    write_table(folder / "semicolon_bom.csv", header, european, delimiter=";", bom=True,
-                newline="\r\n")
+    write_table(
+        folder / "semicolon_bom.csv", header, european, delimiter=";", bom=True, newline="\r\n"
+    )
     write_table(folder / "tabs.tsv", header, rows, delimiter="\t")
     with_na = [list(row) for row in rows]
     with_na[4][1] = "NA"
@@ -81,14 +86,23 @@ def make_csvs(folder):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((150, 3))
     float_target = X @ [1.0, -2.0, 0.5] + 0.1 * rng.standard_normal(150)
-    write_table(folder / "float_target.csv", ["x1", "x2", "x3", "y"],
-                [[f"{v:.6f}" for v in x] + [f"{t:.4f}"] for x, t in zip(X, float_target)])
+    write_table(
+        folder / "float_target.csv",
+        ["x1", "x2", "x3", "y"],
+        [[f"{v:.6f}" for v in x] + [f"{t:.4f}"] for x, t in zip(X, float_target)],
+    )
     score = np.round(100 + 40 * float_target).astype(int)  # whole numbers, many distinct
-    write_table(folder / "whole_scores.csv", ["x1", "x2", "x3", "score"],
-                [[f"{v:.6f}" for v in x] + [str(t)] for x, t in zip(X, score)])
+    write_table(
+        folder / "whole_scores.csv",
+        ["x1", "x2", "x3", "score"],
+        [[f"{v:.6f}" for v in x] + [str(t)] for x, t in zip(X, score)],
+    )
     labels = (float_target > 0).astype(int)
-    write_table(folder / "int_labels.csv", ["x1", "x2", "x3", "label"],
-                [[f"{v:.6f}" for v in x] + [str(t)] for x, t in zip(X, labels)])
+    write_table(
+        folder / "int_labels.csv",
+        ["x1", "x2", "x3", "label"],
+        [[f"{v:.6f}" for v in x] + [str(t)] for x, t in zip(X, labels)],
+    )
     return folder
 
 
@@ -117,8 +131,11 @@ def check_row(main, capsys, tmp_path, argv, status, expected):
         warnings.simplefilter("always")
         got = main(expand(argv, tmp_path))
     out, err = capsys.readouterr()
-    shown = [f"{w.category.__name__}: {w.message}" for w in caught
-             if issubclass(w.category, (RuntimeWarning, UserWarning))]
+    shown = [
+        f"{w.category.__name__}: {w.message}"
+        for w in caught
+        if issubclass(w.category, (RuntimeWarning, UserWarning))
+    ]
     assert not shown, f"a user would see these warnings too: {shown}"
     assert got == status, f"exit status {got}, expected {status}; stderr: {err!r}"
     assert "Traceback" not in out + err

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 import scratch
-from scratch.optim.optimizers import Optimizer
-from scratch.protocol import Layer, Learner, Loss
-from scratch.optim.schedules import Schedule
 from parity_tests.optimizer_registry import OPTIMIZER_RECORDS, SCHEDULE_RECORDS
 from parity_tests.registry import LEARNER_RECORDS, RECORDS
+from scratch.optim.optimizers import Optimizer
+from scratch.optim.schedules import Schedule
+from scratch.protocol import Layer, Learner, Loss
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKENDS = ["torch", "jax"]
@@ -32,8 +32,12 @@ def scratch_components():
     for info in pkgutil.walk_packages(scratch.__path__, prefix="scratch."):
         module = import_module(info.name)
         for name, obj in inspect.getmembers(module, inspect.isclass):
-            if (obj.__module__ == module.__name__ and issubclass(obj, COMPONENT_BASES)
-                    and obj not in COMPONENT_BASES and not name.startswith("_")):
+            if (
+                obj.__module__ == module.__name__
+                and issubclass(obj, COMPONENT_BASES)
+                and obj not in COMPONENT_BASES
+                and not name.startswith("_")
+            ):
                 found.setdefault(info.name.removeprefix("scratch."), []).append(name)
     return found
 
@@ -45,8 +49,11 @@ def stem_path(stem):
 
 def classes_in_file(path):
     tree = ast.parse(path.read_text(), filename=str(path))
-    return {node.name for node in tree.body if isinstance(node, ast.ClassDef)
-            and not node.name.startswith("_")}
+    return {
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.ClassDef) and not node.name.startswith("_")
+    }
 
 
 def test_scratch_has_components():
@@ -60,8 +67,10 @@ def test_every_scratch_component_has_a_twin(backend):
     for stem, classes in sorted(scratch_components().items()):
         path = ROOT / "reference" / backend / stem_path(stem)
         if not path.exists():
-            problems.append(f"missing twin file reference/{backend}/{stem_path(stem)} "
-                            f"for scratch/{stem_path(stem)} ({', '.join(classes)})")
+            problems.append(
+                f"missing twin file reference/{backend}/{stem_path(stem)} "
+                f"for scratch/{stem_path(stem)} ({', '.join(classes)})"
+            )
             continue
         missing = sorted(set(classes) - classes_in_file(path))
         if missing:
@@ -80,32 +89,45 @@ def test_every_twin_has_a_scratch_original(backend):
         relative = path.relative_to(twins).with_suffix("").as_posix()
         stem = relative.replace("/", ".")
         if stem not in components:
-            problems.append(f"reference/{backend}/{relative}.py has no scratch original "
-                            f"scratch/{relative}.py with a component in it")
+            problems.append(
+                f"reference/{backend}/{relative}.py has no scratch original "
+                f"scratch/{relative}.py with a component in it"
+            )
             continue
         extra = sorted(classes_in_file(path) - set(components[stem]))
         if extra:
-            problems.append(f"reference/{backend}/{relative}.py defines {extra}, "
-                            f"which scratch/{relative}.py does not")
+            problems.append(
+                f"reference/{backend}/{relative}.py defines {extra}, "
+                f"which scratch/{relative}.py does not"
+            )
     assert not problems, "\n".join(problems)
 
 
 def recorded_components():
-    return ({(r.stem, r.cls) for r in RECORDS}
-            | {("optim.optimizers", r.cls) for r in OPTIMIZER_RECORDS}
-            | {("optim.schedules", s.cls) for s in SCHEDULE_RECORDS}
-            | set(LEARNER_RECORDS))
+    return (
+        {(r.stem, r.cls) for r in RECORDS}
+        | {("optim.optimizers", r.cls) for r in OPTIMIZER_RECORDS}
+        | {("optim.schedules", s.cls) for s in SCHEDULE_RECORDS}
+        | set(LEARNER_RECORDS)
+    )
 
 
 def test_every_component_has_a_registry_record():
     recorded = recorded_components()
-    missing = [f"scratch/{stem_path(stem)}:{cls}" for stem, classes in scratch_components().items()
-               for cls in classes if (stem, cls) not in recorded]
+    missing = [
+        f"scratch/{stem_path(stem)}:{cls}"
+        for stem, classes in scratch_components().items()
+        for cls in classes
+        if (stem, cls) not in recorded
+    ]
     assert not missing, f"components with no record in parity_tests/registry.py: {missing}"
 
 
 def test_every_record_names_a_real_component():
     components = scratch_components()
-    wrong = [f"{stem}:{cls}" for stem, cls in recorded_components()
-             if cls not in components.get(stem, [])]
+    wrong = [
+        f"{stem}:{cls}"
+        for stem, cls in recorded_components()
+        if cls not in components.get(stem, [])
+    ]
     assert not wrong, f"registry records naming no scratch component: {wrong}"

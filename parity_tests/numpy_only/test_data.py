@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from scratch.data import datasets
-from scratch.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from scratch.data.splits import Standardizer, duplicates_across_splits, split
+from scratch.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
 SHAPES = {"iris": (150, 4, 3), "breast_cancer": (569, 30, 2), "digits": (1797, 64, 10)}
 
@@ -36,8 +36,10 @@ def test_checksum_catches_a_modified_file(tmp_path, damage):
     else:
         data = data[: len(data) // 2]
     (tmp_path / "iris.npz").write_bytes(bytes(data))
-    with pytest.raises(datasets.DatasetIntegrityError, match="iris.npz has SHA-256 .* expected "
-                       + datasets.SHIPPED["iris"]):
+    with pytest.raises(
+        datasets.DatasetIntegrityError,
+        match="iris.npz has SHA-256 .* expected " + datasets.SHIPPED["iris"],
+    ):
         datasets.load_shipped("iris", data_dir=tmp_path)
 
 
@@ -71,17 +73,31 @@ def test_csv_loader(tmp_path):
     assert datasets.load_csv(path, "b").task == "regression"
 
 
-@pytest.mark.parametrize("content, target, message", [
-    ("a,b\n1,2\n", "c", "--target 'c': expected a column of bad.csv; its columns are ['a', 'b']"),
-    ("a,b\n1,\n3,4\n", "b", "has 1 missing values (empty, NA, NaN, null...) in 1 rows, the "
-                           "first at line 2, column 'b'"),
-    ("a,b\n1,2\nx,3\n", "b", "line 3, column 'a': expected a number (features must be "
-                           "numeric); got 'x'"),
-    ("a,b\n1,2,3\n", "b", "line 2 has 3 fields; the header has 2"),
-    ("a,b\n1,nan\n", "b", "has 1 missing values"),
-    ("a,b\n1,inf\n2,3\n", "b", "line 2, column 'b': expected a finite number; got 'inf'"),
-    ("a,b\n", "b", "has a header but no data rows"),
-])
+@pytest.mark.parametrize(
+    "content, target, message",
+    [
+        (
+            "a,b\n1,2\n",
+            "c",
+            "--target 'c': expected a column of bad.csv; its columns are ['a', 'b']",
+        ),
+        (
+            "a,b\n1,\n3,4\n",
+            "b",
+            "has 1 missing values (empty, NA, NaN, null...) in 1 rows, the "
+            "first at line 2, column 'b'",
+        ),
+        (
+            "a,b\n1,2\nx,3\n",
+            "b",
+            "line 3, column 'a': expected a number (features must be numeric); got 'x'",
+        ),
+        ("a,b\n1,2,3\n", "b", "line 2 has 3 fields; the header has 2"),
+        ("a,b\n1,nan\n", "b", "has 1 missing values"),
+        ("a,b\n1,inf\n2,3\n", "b", "line 2, column 'b': expected a finite number; got 'inf'"),
+        ("a,b\n", "b", "has a header but no data rows"),
+    ],
+)
 def test_csv_errors(tmp_path, content, target, message):
     path = tmp_path / "bad.csv"
     path.write_text(content)
@@ -105,8 +121,10 @@ def test_standardizer_uses_training_rows_only():
     fitted = Standardizer.fit(splits.train)
     np.testing.assert_allclose(fitted.mean, splits.train.X.mean(axis=0), rtol=1e-15)
     # changing every validation and test row changes nothing that was fitted
-    poisoned = splits._replace(validation=splits.validation._replace(X=splits.validation.X * 1e6),
-                               test=splits.test._replace(X=splits.test.X + 1e6))
+    poisoned = splits._replace(
+        validation=splits.validation._replace(X=splits.validation.X * 1e6),
+        test=splits.test._replace(X=splits.test.X + 1e6),
+    )
     refit = Standardizer.fit(poisoned.train)
     np.testing.assert_array_equal(refit.mean, fitted.mean)
     np.testing.assert_array_equal(refit.std, fitted.std)
@@ -128,7 +146,9 @@ def test_standardizer_refuses_a_bare_array():
 
 def test_leakage_check_reports_duplicated_rows():
     splits = split(datasets.load("iris"), seed=0)
-    leaked = splits._replace(test=splits.test._replace(X=np.vstack([splits.test.X, splits.train.X[:3]])))
+    leaked = splits._replace(
+        test=splits.test._replace(X=np.vstack([splits.test.X, splits.train.X[:3]]))
+    )
     report = dict(((a, b), n) for a, b, n in duplicates_across_splits(leaked))
     before = dict(((a, b), n) for a, b, n in duplicates_across_splits(splits))
     assert report[("train", "test")] == before.get(("train", "test"), 0) + 3
@@ -148,7 +168,9 @@ def test_checkpoint_round_trip(tmp_path):
 def test_truncated_checkpoint_gives_a_clear_error(tmp_path):
     path = save_checkpoint(tmp_path / "ckpt.npz", {"w": np.ones(1000)})
     path.write_bytes(path.read_bytes()[:300])
-    with pytest.raises(CheckpointError, match="not a readable checkpoint \\(truncated or not an .npz"):
+    with pytest.raises(
+        CheckpointError, match="not a readable checkpoint \\(truncated or not an .npz"
+    ):
         load_checkpoint(path)
 
 

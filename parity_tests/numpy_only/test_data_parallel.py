@@ -12,9 +12,13 @@ import pytest
 from scratch.data import datasets
 from scratch.data.splits import Standardizer, split
 from scratch.nn.mlp import MLP
-from scratch.optim.optimizers import Adam, SGD
-from scratch.training.data_parallel import (DataParallelBackend, all_reduce_sum, check_workers,
-                                            shard_rows)
+from scratch.optim.optimizers import SGD, Adam
+from scratch.training.data_parallel import (
+    DataParallelBackend,
+    all_reduce_sum,
+    check_workers,
+    shard_rows,
+)
 from scratch.training.train import Backend, TrainingPlan, plan_for, train
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,14 +55,18 @@ def test_one_worker_is_the_plain_run_bit_for_bit():
 
 
 @pytest.mark.parametrize("workers", [2, 3, 7])
-@pytest.mark.parametrize("optimizer", [lambda: Adam(lr=0.01), lambda: SGD(lr=0.1, momentum=0.9)],
-                         ids=["adam", "momentum"])
+@pytest.mark.parametrize(
+    "optimizer",
+    [lambda: Adam(lr=0.01), lambda: SGD(lr=0.1, momentum=0.9)],
+    ids=["adam", "momentum"],
+)
 def test_k_workers_equal_the_plain_run(workers, optimizer):
     _, plain = iris_run(None, optimizer())
     _, parallel = iris_run(workers, optimizer())
     assert len(parallel.history.step_loss) == len(plain.history.step_loss) == 6 * 8
-    np.testing.assert_allclose(parallel.history.step_loss, plain.history.step_loss,
-                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        parallel.history.step_loss, plain.history.step_loss, rtol=0, atol=1e-12
+    )
     assert parallel.best_epoch == plain.best_epoch
     for name, value in plain.params.items():
         assert parallel.params[name].dtype == np.float64
@@ -77,8 +85,10 @@ def one_step_gradients(workers, combine):
     X, y = rng.standard_normal((BATCH, 5)), rng.integers(0, 3, BATCH)
     masks = TrainingPlan(BATCH, BATCH, 5, 0.3, {2: 7}).masks(1, 0, BATCH)
     backend = DataParallelBackend(Backend(mlp, params, SGD(lr=0.1)), workers)
-    shards = [backend.shard_gradient(X[r], y[r], {i: m[r] for i, m in masks.items()})[1]
-              for r in shard_rows(BATCH, workers)]
+    shards = [
+        backend.shard_gradient(X[r], y[r], {i: m[r] for i, m in masks.items()})[1]
+        for r in shard_rows(BATCH, workers)
+    ]
     Y, cache = mlp.forward(params, X, training=True, masks=masks)
     loss = backend.backend.loss
     _, full = mlp.backward(cache, loss.backward(loss.forward(Y, y)[1]))
@@ -87,8 +97,11 @@ def one_step_gradients(workers, combine):
 
 def test_shard_gradients_weighted_by_size_sum_to_the_batch_gradient():
     combined, full = one_step_gradients(
-        3, lambda shards, sizes: all_reduce_sum([{k: n / BATCH * g for k, g in s.items()}
-                                                 for s, n in zip(shards, sizes)]))
+        3,
+        lambda shards, sizes: all_reduce_sum(
+            [{k: n / BATCH * g for k, g in s.items()} for s, n in zip(shards, sizes)]
+        ),
+    )
     for name, value in full.items():
         np.testing.assert_allclose(combined[name], value, rtol=1e-13, atol=1e-15, err_msg=name)
 
@@ -97,7 +110,8 @@ def test_a_plain_average_of_uneven_shards_is_not_the_batch_gradient():
     # shards of 5, 4, 4 rows: averaging with 1/K overweights the first shard. This is the
     # mistake the n_k / N weighting avoids, and a check that the test above can fail.
     averaged, full = one_step_gradients(
-        3, lambda shards, sizes: all_reduce_sum([{k: g / 3 for k, g in s.items()} for s in shards]))
+        3, lambda shards, sizes: all_reduce_sum([{k: g / 3 for k, g in s.items()} for s in shards])
+    )
     worst = max(np.max(np.abs(averaged[k] - full[k])) for k in full)
     assert worst > 1e-4
 
@@ -114,25 +128,55 @@ def test_more_workers_than_rows_is_refused():
 
 
 def run_cli(*args, tmp_path):
-    return subprocess.run([sys.executable, "-m", "scratch", "train", "--no-progress", *args],
-                          cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "0"},
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "scratch", "train", "--no-progress", *args],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "0"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_cli_workers_reports_the_difference_from_the_plain_run(tmp_path):
-    out = run_cli("--dataset", "iris", "--hidden", "16", "--epochs", "3", "--batch-size", "16",
-                  "--workers", "3", "--json", "r.json", tmp_path=tmp_path)
+    out = run_cli(
+        "--dataset",
+        "iris",
+        "--hidden",
+        "16",
+        "--epochs",
+        "3",
+        "--batch-size",
+        "16",
+        "--workers",
+        "3",
+        "--json",
+        "r.json",
+        tmp_path=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     result = json.loads((tmp_path / "r.json").read_text())
     assert set(result["backends"]) == {"numpy", "numpy:3"}
     assert result["max_abs_param_diff"]["numpy:3"] <= 1e-12
     assert result["max_abs_loss_diff"]["numpy:3"] <= 1e-12
-    assert result["backends"]["numpy:3"]["test_accuracy"] == result["backends"]["numpy"]["test_accuracy"]
+    assert (
+        result["backends"]["numpy:3"]["test_accuracy"]
+        == result["backends"]["numpy"]["test_accuracy"]
+    )
 
 
 def test_cli_refuses_more_workers_than_the_smallest_batch(tmp_path):
-    out = run_cli("--dataset", "iris", "--batch-size", "13", "--workers", "12", "--json", "r.json",
-                  tmp_path=tmp_path)
+    out = run_cli(
+        "--dataset",
+        "iris",
+        "--batch-size",
+        "13",
+        "--workers",
+        "12",
+        "--json",
+        "r.json",
+        tmp_path=tmp_path,
+    )
     assert out.returncode != 0
     assert out.stderr.strip().count("\n") == 0
     assert "--workers 12 is larger than the smallest batch, 11 rows" in out.stderr

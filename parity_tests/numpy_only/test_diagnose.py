@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 
 from scratch.nn.activations import Sigmoid, Tanh
-from scratch.tools.diagnose import check_component, diagnose, format_report
 from scratch.nn.linear import Linear
 from scratch.nn.losses import MSE, SoftmaxCrossEntropy, loss_for_task
 from scratch.nn.mlp import MLP
-from scratch.optim.optimizers import SGD, Adam
-from scratch.optim import optimizers
-from scratch.training.run import add_training_options, build_optimizer, prepare
 from scratch.nn.softmax import Softmax
+from scratch.optim import optimizers
+from scratch.optim.optimizers import SGD, Adam
+from scratch.tools.diagnose import check_component, diagnose, format_report
+from scratch.training.run import add_training_options, build_optimizer, prepare
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,9 +51,15 @@ def healthy(dataset="digits"):
     Adam 1e-3) on `dataset`, its target standardised when it is a regression."""
     args = add_training_options(argparse.ArgumentParser()).parse_args(["--dataset", dataset])
     run = prepare(args)
-    return {"model": run.mlp, "params": run.params, "optimizer": build_optimizer(run, optimizers),
-            "loss": loss_for_task(run.dataset.task), "splits": run.splits,
-            "task": run.dataset.task, "run": run}
+    return {
+        "model": run.mlp,
+        "params": run.params,
+        "optimizer": build_optimizer(run, optimizers),
+        "loss": loss_for_task(run.dataset.task),
+        "splits": run.splits,
+        "task": run.dataset.task,
+        "run": run,
+    }
 
 
 def _dims(setup):
@@ -63,8 +69,10 @@ def _dims(setup):
 def shuffled_labels(setup):
     rng = np.random.default_rng(1)
     s = setup["splits"]
-    setup["splits"] = s._replace(train=s.train._replace(y=rng.permutation(s.train.y)),
-                                 validation=s.validation._replace(y=rng.permutation(s.validation.y)))
+    setup["splits"] = s._replace(
+        train=s.train._replace(y=rng.permutation(s.train.y)),
+        validation=s.validation._replace(y=rng.permutation(s.validation.y)),
+    )
 
 
 def one_feature_scaled(setup):
@@ -150,15 +158,24 @@ REGRESSION_FAULTS = [
     (wrong_sign_loss_gradient, "gradients"),
 ]
 CLASSIFICATION_ONLY = (probabilities_as_logits, mse_on_class_indices)
-CASES = ([(dataset, fault, category) for dataset in ("digits", "iris")
-          for fault, category in FAULTS]
-         + [("diabetes", fault, category) for fault, category in FAULTS + REGRESSION_FAULTS
-            if fault not in CLASSIFICATION_ONLY])
+CASES = [
+    (dataset, fault, category) for dataset in ("digits", "iris") for fault, category in FAULTS
+] + [
+    ("diabetes", fault, category)
+    for fault, category in FAULTS + REGRESSION_FAULTS
+    if fault not in CLASSIFICATION_ONLY
+]
 
 
 def run(setup):
-    return diagnose(setup["model"], setup["params"], setup["optimizer"], setup["loss"],
-                    setup["splits"], task=setup.get("task", "classification"))
+    return diagnose(
+        setup["model"],
+        setup["params"],
+        setup["optimizer"],
+        setup["loss"],
+        setup["splits"],
+        task=setup.get("task", "classification"),
+    )
 
 
 @pytest.mark.parametrize("dataset", ["digits", "iris", "diabetes"])
@@ -184,8 +201,9 @@ def test_exploding_then_dead_run_is_a_learning_rate_problem():
     assert trend.status == "FAIL" and "too large" in trend.advice
 
 
-@pytest.mark.parametrize("dataset, fault, category", CASES,
-                         ids=[f"{d}-{f.__name__}" for d, f, _ in CASES])
+@pytest.mark.parametrize(
+    "dataset, fault, category", CASES, ids=[f"{d}-{f.__name__}" for d, f, _ in CASES]
+)
 def test_fault_is_flagged_in_its_category_only(dataset, fault, category):
     setup = healthy(dataset)
     fault(setup)
@@ -203,9 +221,24 @@ def test_check_component_catches_a_wrong_backward():
 
 
 def test_cli_writes_json_and_exits_zero_when_healthy(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "scratch", "diagnose", "--dataset", "iris",
-                             "--hidden", "32", "--json", str(tmp_path / "d.json")], cwd=ROOT,
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scratch",
+            "diagnose",
+            "--dataset",
+            "iris",
+            "--hidden",
+            "32",
+            "--json",
+            str(tmp_path / "d.json"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     payload = json.loads((tmp_path / "d.json").read_text())
     assert result.returncode == (1 if payload["failed"] else 0), result.stdout + result.stderr
     assert {f["category"] for f in payload["findings"]} == {"data", "loss", "gradients", "updates"}

@@ -33,7 +33,7 @@ def one_blas_thread():
         yield
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def data_findings(dataset):
     run = prepared(dataset, hidden=HIDDEN)
     return tuple(check_data(run.splits, run.dataset.task))
@@ -47,8 +47,9 @@ def test_the_matrix_covers_nine_data_sets_five_activations_six_optimizers():
     assert len(CASES) == 270
 
 
-@pytest.mark.parametrize("dataset, activation, optimizer", CASES,
-                         ids=["-".join(case) for case in CASES])
+@pytest.mark.parametrize(
+    "dataset, activation, optimizer", CASES, ids=["-".join(case) for case in CASES]
+)
 def test_healthy_run_has_no_fail(dataset, activation, optimizer):
     run = prepared(dataset, activation, optimizer, hidden=HIDDEN)
     report = healthy_report(run, list(data_findings(dataset)))

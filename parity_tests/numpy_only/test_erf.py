@@ -30,7 +30,7 @@ def test_dense_grid_within_one_ulp_of_math_erf():
 
 
 def test_both_sides_of_every_range_boundary():
-    edges = np.array(BOUNDS + (2.0 ** -28, 2.0 ** -1020))
+    edges = np.array(BOUNDS + (2.0**-28, 2.0**-1020))
     xs = np.concatenate([edges, np.nextafter(edges, 0), np.nextafter(edges, np.inf)])
     xs = np.concatenate([xs, -xs])
     assert ulps_apart(erf(xs), libm(xs)).max() <= 1
@@ -64,8 +64,12 @@ def test_float32_is_math_erf_rounded_once():
     # 100,001 float32 values over [-4.5, 4.5] and 10,000 random ones: erf computed in
     # float64 and rounded once gives the same float32 as math.erf rounded once
     rng = np.random.default_rng(1)
-    xs = np.concatenate([np.linspace(-4.5, 4.5, 100_001, dtype=np.float32),
-                         rng.standard_normal(10_000).astype(np.float32)])
+    xs = np.concatenate(
+        [
+            np.linspace(-4.5, 4.5, 100_001, dtype=np.float32),
+            rng.standard_normal(10_000).astype(np.float32),
+        ]
+    )
     got = erf(xs)
     assert got.dtype == np.float32
     np.testing.assert_array_equal(got, libm(xs.astype(np.float64)).astype(np.float32))
@@ -85,5 +89,7 @@ def test_shapes_and_scalars():
 
 @pytest.mark.parametrize("bad", [np.arange(3), np.ones(2, np.float16), np.ones(2, complex)])
 def test_rejects_other_dtypes(bad):
-    with pytest.raises(TypeError, match=f"erf expects a float32 or float64 array; got dtype {bad.dtype}"):
+    with pytest.raises(
+        TypeError, match=f"erf expects a float32 or float64 array; got dtype {bad.dtype}"
+    ):
         erf(bad)

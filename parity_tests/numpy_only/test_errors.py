@@ -8,8 +8,11 @@ import pytest
 
 from parity_tests.registry import RECORDS
 
-CASES = [pytest.param(record, case, id=f"{record.name}-{case.description}")
-         for record in RECORDS for case in record.error_inputs()]
+CASES = [
+    pytest.param(record, case, id=f"{record.name}-{case.description}")
+    for record in RECORDS
+    for case in record.error_inputs()
+]
 
 
 def test_there_are_error_inputs():

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from scratch.tools.explore import learning_rate_study, run
 from scratch.optim.optimizers import SGD
+from scratch.tools.explore import learning_rate_study, run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,7 +30,7 @@ def test_thresholds_and_verdicts():
     assert gd[below][-1] < gd[below][0] and gd[above][-1] > gd[above][0]
     momentum = study["results"]["SGD momentum 0.9"]
     assert momentum[above][-1] < momentum[above][0]  # momentum survives 1.05 x 2/L ...
-    assert momentum[far][-1] > momentum[far][0]      # ... but not 2 x 2/L > 0.38
+    assert momentum[far][-1] > momentum[far][0]  # ... but not 2 x 2/L > 0.38
     assert all(np.isfinite(v).all() for v in study["results"]["Adam"].values())
 
 
@@ -44,9 +44,13 @@ def test_heavy_ball_threshold_is_sharp():
 
 
 def test_cli_states_the_threshold():
-    result = subprocess.run([sys.executable, "-m", "scratch", "explore", "learning-rate",
-                             "--curvature", "4"], cwd=ROOT, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "scratch", "explore", "learning-rate", "--curvature", "4"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "lr = 2 / L = 0.5" in result.stdout
     assert "DIVERGES" in result.stdout and "converges" in result.stdout

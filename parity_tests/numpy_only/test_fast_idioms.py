@@ -52,13 +52,22 @@ def test_gelu_against_a_math_module_reference(approximate):
     c = math.sqrt(2 / math.pi)
     if approximate == "none":
         ref_Y = [x * 0.5 * (1 + math.erf(x / math.sqrt(2))) for x in X]
-        ref_d = [0.5 * (1 + math.erf(x / math.sqrt(2))) + x * math.exp(-x * x / 2) / math.sqrt(2 * math.pi)
-                 for x in X]
+        ref_d = [
+            0.5 * (1 + math.erf(x / math.sqrt(2)))
+            + x * math.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+            for x in X
+        ]
     else:
-        ref_Y = [0.5 * x * (1 + math.tanh(c * (x + 0.044715 * x ** 3))) for x in X]
-        ref_d = [0.5 * (1 + math.tanh(c * (x + 0.044715 * x ** 3)))
-                 + 0.5 * x * (1 - math.tanh(c * (x + 0.044715 * x ** 3)) ** 2) * c * (1 + 3 * 0.044715 * x * x)
-                 for x in X]
+        ref_Y = [0.5 * x * (1 + math.tanh(c * (x + 0.044715 * x**3))) for x in X]
+        ref_d = [
+            0.5 * (1 + math.tanh(c * (x + 0.044715 * x**3)))
+            + 0.5
+            * x
+            * (1 - math.tanh(c * (x + 0.044715 * x**3)) ** 2)
+            * c
+            * (1 + 3 * 0.044715 * x * x)
+            for x in X
+        ]
     # atol: where x << 0, 1 + tanh(u) cancels in both forms (values ~1e-9, equal to ~1e-15)
     np.testing.assert_allclose(Y, ref_Y, rtol=1e-14, atol=1e-14)
     np.testing.assert_allclose(dX, np.array(ref_d) * dY, rtol=1e-13, atol=1e-13)

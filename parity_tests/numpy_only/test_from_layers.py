@@ -39,7 +39,11 @@ def by_hand(layers, params, X):
     A = X
     for index, layer in enumerate(layers):
         p = {k.split(".")[1]: v for k, v in params.items() if k.split(".")[0] == str(index)}
-        A, _ = layer.forward(p, A, training=False) if isinstance(layer, Dropout) else layer.forward(p, A)
+        A, _ = (
+            layer.forward(p, A, training=False)
+            if isinstance(layer, Dropout)
+            else layer.forward(p, A)
+        )
     return A
 
 
@@ -85,5 +89,7 @@ def test_wrong_width_after_a_user_layer_is_named_by_the_linear():
     # Doubled makes the width 2 x 2 = 4, but the Linear expects 6: its own check says so
     mlp = MLP.from_layers([Doubled(), Linear(6, 2)])
     params = mlp.init(np.random.default_rng(0))
-    with pytest.raises(ValueError, match=r"Linear\(6, 2, init='he'\) expects X of shape \(N, 6\); got \(3, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"Linear\(6, 2, init='he'\) expects X of shape \(N, 6\); got \(3, 4\)"
+    ):
         mlp.forward(params, np.ones((3, 2)))

@@ -10,10 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parity_tests.registry import RECORDS
-from parity_tests.support import GRADCHECK_TOLERANCE as TOLERANCE, run_gradcheck
+from parity_tests.support import GRADCHECK_TOLERANCE as TOLERANCE
+from parity_tests.support import run_gradcheck
 from scratch.nn.activations import Tanh
-from scratch.tools.gradcheck import GradientCheckError, check_layer, numerical_gradient
 from scratch.nn.linear import Linear
+from scratch.tools.gradcheck import GradientCheckError, check_layer, numerical_gradient
+
 
 @pytest.mark.parametrize("record", RECORDS, ids=lambda r: r.name)
 def test_backward_matches_central_differences(record):
@@ -25,19 +27,22 @@ def test_backward_matches_central_differences(record):
 
 
 @settings(max_examples=60, deadline=None)
-@given(N=st.integers(1, 12), D=st.integers(1, 12), M=st.integers(1, 12), seed=st.integers(0, 2**32 - 1))
+@given(
+    N=st.integers(1, 12), D=st.integers(1, 12), M=st.integers(1, 12), seed=st.integers(0, 2**32 - 1)
+)
 def test_linear_gradcheck_over_shapes(N, D, M, seed):
     rng = np.random.default_rng(seed)
     layer = Linear(D, M)
     params = {k: rng.standard_normal(v.shape) for k, v in layer.init(rng).items()}
-    check_layer(layer, params, rng.standard_normal((N, D)), rng.standard_normal((N, M)),
-                tolerance=TOLERANCE)
+    check_layer(
+        layer, params, rng.standard_normal((N, D)), rng.standard_normal((N, M)), tolerance=TOLERANCE
+    )
 
 
 def test_numerical_gradient_of_a_known_function():
     x = np.array([0.3, -1.2, 2.0])
-    grad = numerical_gradient(lambda: float(np.sum(x ** 3)), x)
-    np.testing.assert_allclose(grad, 3 * x ** 2, rtol=1e-9, atol=1e-12)
+    grad = numerical_gradient(lambda: float(np.sum(x**3)), x)
+    np.testing.assert_allclose(grad, 3 * x**2, rtol=1e-9, atol=1e-12)
     np.testing.assert_array_equal(x, [0.3, -1.2, 2.0])  # restored exactly
 
 

@@ -17,12 +17,36 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_json_history_per_epoch(tmp_path):
-    options = ["--dataset", "iris", "--epochs", "6", "--hidden", "8", "--dropout", "0",
-               "--lr", "0.01"]
-    result = subprocess.run([sys.executable, "-m", "scratch", "train", *options, "--no-progress",
-                             "--json", str(tmp_path / "r.json"),
-                             "--checkpoint", str(tmp_path / "p.npz")],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    options = [
+        "--dataset",
+        "iris",
+        "--epochs",
+        "6",
+        "--hidden",
+        "8",
+        "--dropout",
+        "0",
+        "--lr",
+        "0.01",
+    ]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scratch",
+            "train",
+            *options,
+            "--no-progress",
+            "--json",
+            str(tmp_path / "r.json"),
+            "--checkpoint",
+            str(tmp_path / "p.npz"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     payload = json.loads((tmp_path / "r.json").read_text())
     history = payload["backends"]["numpy"]["history"]

@@ -48,11 +48,13 @@ def imports_of(path):
 
     def visit(node, in_function):
         for child in ast.iter_child_nodes(node):
-            inner = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef,
-                                                      ast.Lambda))
+            inner = in_function or isinstance(
+                child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+            )
             if isinstance(child, ast.Import):
-                found.extend((child.lineno, alias.name, in_function, "import")
-                             for alias in child.names)
+                found.extend(
+                    (child.lineno, alias.name, in_function, "import") for alias in child.names
+                )
             elif isinstance(child, ast.ImportFrom) and child.level == 0:
                 found.append((child.lineno, child.module, in_function, "from"))
             elif isinstance(child, ast.Call):
@@ -77,16 +79,21 @@ def scratch_violations(root=ROOT):
             continue
         for line, name, in_function, how in imports_of(path):
             if name is None:
-                problems.append(f"{where}:{line}: {how} of a computed module name "
-                                "(scratch/ must say what it imports)")
-            elif how == "import_module" and (name.startswith("reference")
-                                             or _top(name) in FRAMEWORKS):
+                problems.append(
+                    f"{where}:{line}: {how} of a computed module name "
+                    "(scratch/ must say what it imports)"
+                )
+            elif how == "import_module" and (
+                name.startswith("reference") or _top(name) in FRAMEWORKS
+            ):
                 problems.append(f"{where}:{line}: import_module string {name!r}")
             elif _top(name) == "reference" or _top(name) in FRAMEWORKS:
                 problems.append(f"{where}:{line}: imports {name}")
             elif _top(name) in LAZY_ONLY and not in_function:
-                problems.append(f"{where}:{line}: imports {name} at module level "
-                                "(allowed only inside the function that uses it)")
+                problems.append(
+                    f"{where}:{line}: imports {name} at module level "
+                    "(allowed only inside the function that uses it)"
+                )
     return problems
 
 
@@ -99,8 +106,11 @@ def twin_violations(backend):
         for line, name, _, how in imports_of(path):
             if name is None:
                 problems.append(f"{where}:{line}: {how} of a computed module name")
-            elif _top(name) == "scratch" or _top(name) in other or any(
-                    name == root or name.startswith(root + ".") for root in forbidden_roots):
+            elif (
+                _top(name) == "scratch"
+                or _top(name) in other
+                or any(name == root or name.startswith(root + ".") for root in forbidden_roots)
+            ):
                 problems.append(f"{where}:{line}: imports {name}")
     return problems
 
@@ -115,7 +125,9 @@ def test_scratch_imports_neither_reference_nor_a_framework():
 def test_twins_import_neither_scratch_nor_the_other_framework(backend):
     assert _python_files(f"reference/{backend}")
     problems = twin_violations(backend)
-    assert not problems, f"reference/{backend} must stand on {backend} alone:\n" + "\n".join(problems)
+    assert not problems, f"reference/{backend} must stand on {backend} alone:\n" + "\n".join(
+        problems
+    )
 
 
 def test_exempt_files_cannot_be_imported():
@@ -127,12 +139,16 @@ def test_exempt_files_cannot_be_imported():
 SOURCES = {
     "statement": ("import torch\n", "imports torch"),
     "from": ("from reference.torch import _autodiff\n", "imports reference.torch"),
-    "string": ("from importlib import import_module\n"
-               "def f(b):\n    return import_module(f'reference.{b}._autodiff')\n",
-               "import_module string 'reference.'"),
+    "string": (
+        "from importlib import import_module\n"
+        "def f(b):\n    return import_module(f'reference.{b}._autodiff')\n",
+        "import_module string 'reference.'",
+    ),
     "dunder": ("def f():\n    return __import__('jax')\n", "import_module string 'jax'"),
-    "computed": ("import importlib\ndef f(name):\n    return importlib.import_module(name)\n",
-                 "computed module name"),
+    "computed": (
+        "import importlib\ndef f(name):\n    return importlib.import_module(name)\n",
+        "computed module name",
+    ),
     "eager_tqdm": ("from tqdm import tqdm\n", "tqdm at module level"),
 }
 

@@ -20,10 +20,16 @@ def test_linear_ledger_rows():
     X = rng.standard_normal((32, 784)).astype(np.float32)
     rows = {r.name: r for r in layer_ledger(layer, params, X)}
     expected = {  # name: (role, shape)
-        "X": ("input", (32, 784)), "W": ("parameter", (784, 128)), "b": ("parameter", (128,)),
-        "Y": ("output", (32, 128)), "cache.X": ("cached", (32, 784)),
-        "cache.W": ("cached", (784, 128)), "dY": ("gradient", (32, 128)),
-        "dX": ("gradient", (32, 784)), "dW": ("gradient", (784, 128)), "db": ("gradient", (128,)),
+        "X": ("input", (32, 784)),
+        "W": ("parameter", (784, 128)),
+        "b": ("parameter", (128,)),
+        "Y": ("output", (32, 128)),
+        "cache.X": ("cached", (32, 784)),
+        "cache.W": ("cached", (784, 128)),
+        "dY": ("gradient", (32, 128)),
+        "dX": ("gradient", (32, 784)),
+        "dW": ("gradient", (784, 128)),
+        "db": ("gradient", (128,)),
     }
     assert set(rows) == set(expected)
     for name, (role, shape) in expected.items():
@@ -42,8 +48,24 @@ def test_activation_ledger_caches_its_output():
 
 def test_cli_prints_the_table_with_totals():
     result = subprocess.run(
-        [sys.executable, "-m", "scratch", "ledger", "linear", "--batch", "32", "--in", "784",
-         "--out", "128"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "scratch",
+            "ledger",
+            "linear",
+            "--batch",
+            "32",
+            "--in",
+            "784",
+            "--out",
+            "128",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert any(line.split()[:3] == ["dW", "gradient", "(784,"] for line in lines)
@@ -51,13 +73,21 @@ def test_cli_prints_the_table_with_totals():
     assert any(line.startswith("total parameter") and line.endswith("401,920") for line in lines)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["ledger", "linear", "--batch", "0"], "expected a positive integer; got 0"),
-    (["ledger", "conv2d"], "invalid choice: 'conv2d'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["ledger", "linear", "--batch", "0"], "expected a positive integer; got 0"),
+        (["ledger", "conv2d"], "invalid choice: 'conv2d'"),
+    ],
+)
 def test_cli_rejects_bad_options(args, message):
-    result = subprocess.run([sys.executable, "-m", "scratch", *args], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "scratch", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2 and message in result.stderr
 
 
@@ -65,6 +95,7 @@ def test_model_ledger_lists_the_loss_cache_and_dropout_masks():
     from scratch.nn.losses import SoftmaxCrossEntropy
     from scratch.nn.mlp import MLP
     from scratch.tools.ledger import model_ledger
+
     rng = np.random.default_rng(0)
     N, D, H, C = 6, 5, 7, 3
     mlp = MLP([D, H, C], dropout=0.5)
@@ -72,18 +103,35 @@ def test_model_ledger_lists_the_loss_cache_and_dropout_masks():
     X = rng.standard_normal((N, D)).astype(np.float32)
     y = rng.integers(0, C, N)
     rows = {r.name: r for r in model_ledger(mlp, params, X, y, SoftmaxCrossEntropy(), rng=rng)}
-    assert (rows["loss.P"].role, rows["loss.P"].shape, rows["loss.P"].bytes) == ("cached", (N, C), 4 * N * C)
+    assert (rows["loss.P"].role, rows["loss.P"].shape, rows["loss.P"].bytes) == (
+        "cached",
+        (N, C),
+        4 * N * C,
+    )
     assert rows["loss.y"].shares_memory  # the labels the caller passed, not a copy
     assert (rows["2:Dropout.mask"].shape, rows["2:Dropout.mask"].dtype) == ((N, H), "bool")
     assert rows["2:Dropout.scaled_mask"].bytes == 4 * N * H
 
 
 def test_cli_ledger_dropout_option():
-    run = [sys.executable, "-m", "scratch", "ledger", "--in", "5", "--hidden", "7", "--out", "3",
-           "--batch", "6"]
+    run = [
+        sys.executable,
+        "-m",
+        "scratch",
+        "ledger",
+        "--in",
+        "5",
+        "--hidden",
+        "7",
+        "--out",
+        "3",
+        "--batch",
+        "6",
+    ]
     plain = subprocess.run(run, cwd=ROOT, capture_output=True, text=True, timeout=120)
-    dropped = subprocess.run(run + ["--dropout", "0.5"], cwd=ROOT, capture_output=True, text=True,
-                             timeout=120)
+    dropped = subprocess.run(
+        run + ["--dropout", "0.5"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert plain.returncode == 0 and dropped.returncode == 0, plain.stderr + dropped.stderr
     assert "Dropout.mask" not in plain.stdout and "loss.P" in plain.stdout
     names = [line.split()[0] for line in dropped.stdout.splitlines() if line.strip()]
@@ -94,6 +142,7 @@ def _mnist_like(optimizer):
     from scratch.nn.losses import SoftmaxCrossEntropy
     from scratch.nn.mlp import MLP
     from scratch.tools.ledger import model_ledger
+
     rng = np.random.default_rng(0)
     mlp = MLP([784, 256, 10])
     params = mlp.init(rng, dtype=np.float32)
@@ -107,6 +156,7 @@ def _mnist_like(optimizer):
 def test_measured_step_memory_matches_the_ledger(name):
     from scratch.optim.optimizers import SGD, Adam
     from scratch.tools.memory import ledger_totals, measure_training_step
+
     optimizer = SGD(lr=0.1, momentum=0.9) if name == "momentum" else Adam()
     mlp, params, X, y, rows = _mnist_like(optimizer)
     resident, step, total = ledger_totals(rows)
@@ -125,9 +175,28 @@ def test_measured_step_memory_matches_the_ledger(name):
 
 def test_cli_measure_prints_ledger_and_measurement():
     result = subprocess.run(
-        [sys.executable, "-m", "scratch", "ledger", "--in", "64", "--hidden", "32", "--out", "10",
-         "--batch", "16", "--optimizer", "momentum", "--measure"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "scratch",
+            "ledger",
+            "--in",
+            "64",
+            "--hidden",
+            "32",
+            "--out",
+            "10",
+            "--batch",
+            "16",
+            "--optimizer",
+            "momentum",
+            "--measure",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert any(line.split()[:2] == ["2:Linear.dX", "gradient"] for line in lines)
@@ -137,8 +206,15 @@ def test_cli_measure_prints_ledger_and_measurement():
 
 
 def test_cli_measure_needs_the_whole_mlp():
-    result = subprocess.run([sys.executable, "-m", "scratch", "ledger", "relu", "--measure"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "scratch", "ledger", "relu", "--measure"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2
-    assert result.stderr.strip() == ("python -m scratch: error: --measure: used only by the mlp "
-                                     "ledger; got it with component relu")
+    assert result.stderr.strip() == (
+        "python -m scratch: error: --measure: used only by the mlp "
+        "ledger; got it with component relu"
+    )

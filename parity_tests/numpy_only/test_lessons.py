@@ -49,8 +49,16 @@ def test_lesson1_ledger_bytes(ran):
     D, M = m["D"], m["M"]
     for N, rows in m["ledgers"].items():
         rows = {r.name: r for r in rows}
-        for name, shape in {"X": (N, D), "W": (D, M), "b": (M,), "Y": (N, M), "dY": (N, M),
-                            "dX": (N, D), "dW": (D, M), "db": (M,)}.items():
+        for name, shape in {
+            "X": (N, D),
+            "W": (D, M),
+            "b": (M,),
+            "Y": (N, M),
+            "dY": (N, M),
+            "dX": (N, D),
+            "dW": (D, M),
+            "db": (M,),
+        }.items():
             assert rows[name].shape == shape and rows[name].bytes == 4 * math.prod(shape)
         assert rows["cache.X"].shares_memory and rows["cache.W"].shares_memory
 
@@ -79,8 +87,9 @@ def test_lesson3_derivatives_stack_bound_and_dead_units(ran):
     Phi = np.array([0.5 * (1 + math.erf(v / math.sqrt(2))) for v in x])
     phi = np.exp(-x * x / 2) / math.sqrt(2 * math.pi)
     np.testing.assert_array_equal(m["at_negatives"]["relu"], 0.0)
-    np.testing.assert_allclose(m["at_negatives"]["sigmoid"], sigmoid * (1 - sigmoid),
-                               rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        m["at_negatives"]["sigmoid"], sigmoid * (1 - sigmoid), rtol=1e-12, atol=1e-15
+    )
     np.testing.assert_allclose(m["at_negatives"]["gelu"], Phi + x * phi, rtol=1e-10, atol=1e-14)
     # ||dA_in|| <= max f' * ||W||_2 * ||dA_out|| layer by layer: max f' = 1/4 for sigmoid
     for name, bound in (("sigmoid", 0.25), ("relu", 1.0)):
@@ -121,12 +130,23 @@ def test_lesson6_each_cached_tensor_removed(ran):
     m = ran[6][1]
     N, (D, H, C) = m["batch"], m["sizes"]
     outcomes = m["outcomes"]
-    assert set(outcomes) == {"0:Linear.X", "0:Linear.W", "1:ReLU.Y", "2:Dropout.scaled_mask",
-                             "3:Linear.X", "3:Linear.W", "2:Dropout.mask", "loss.P", "loss.y"}
+    assert set(outcomes) == {
+        "0:Linear.X",
+        "0:Linear.W",
+        "1:ReLU.Y",
+        "2:Dropout.scaled_mask",
+        "3:Linear.X",
+        "3:Linear.W",
+        "2:Dropout.mask",
+        "loss.P",
+        "loss.y",
+    }
     # training never forms the data's gradient, so W0 and the bool mask are not read
     assert outcomes["0:Linear.W"] == ("ran", 0.0) and outcomes["2:Dropout.mask"] == ("ran", 0.0)
     # without the scaled mask backward treats dropout as the identity: wrong, silently
-    assert outcomes["2:Dropout.scaled_mask"][0] == "ran" and outcomes["2:Dropout.scaled_mask"][1] > 0
+    assert (
+        outcomes["2:Dropout.scaled_mask"][0] == "ran" and outcomes["2:Dropout.scaled_mask"][1] > 0
+    )
     for name in ("0:Linear.X", "1:ReLU.Y", "3:Linear.X", "3:Linear.W", "loss.P"):
         assert outcomes[name][0] != "ran", name
     rows = {r.name: r for r in m["rows"]}
@@ -162,8 +182,9 @@ def test_lesson9_scaler_statistics_and_duplicates(ran):
     honest = Standardizer.fit(splits.train, method="standard").transform(splits.test.X)
     leaky = (splits.test.X - data.X.mean(axis=0)) / data.X.std(axis=0)
     shift = np.max(np.abs(leaky.mean(axis=0) - honest.mean(axis=0)))
-    np.testing.assert_allclose(m["results"]["standard"]["test_mean_shift"], shift,
-                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        m["results"]["standard"]["test_mean_shift"], shift, rtol=1e-10, atol=1e-12
+    )
     # min-max fit on all rows maps every row, test rows included, into [0, 1]
     assert m["results"]["minmax"]["outside_leaky"] == 0
     assert m["results"]["minmax"]["outside_honest"] > 0
@@ -176,7 +197,9 @@ def test_lesson10_validation_turns_and_early_stopping(ran):
     h = plain.history
     assert len(h.val_loss) == plain.epochs_run == m["epochs"]
     assert plain.best_epoch == int(np.argmin(h.val_loss)) + 1 < plain.epochs_run
-    assert h.val_loss[-1] > min(h.val_loss) and h.train_loss[-1] < h.train_loss[plain.best_epoch - 1]
+    assert (
+        h.val_loss[-1] > min(h.val_loss) and h.train_loss[-1] < h.train_loss[plain.best_epoch - 1]
+    )
     early = m["runs"]["early stopping (patience 10)"]
     assert early.stopped_early and early.epochs_run == early.best_epoch + m["patience"]
 
@@ -186,8 +209,13 @@ def test_cli_table_and_one_lesson(tmp_path):
     table = subprocess.run(run, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert table.returncode == 0, table.stderr
     assert sum("python -m scratch lesson " in line for line in table.stdout.splitlines()) == 10
-    one = subprocess.run(run + ["cross-entropy", "--out", str(tmp_path)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=120)
+    one = subprocess.run(
+        run + ["cross-entropy", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert one.returncode == 0, one.stderr
     assert "Answer:" in one.stdout and (tmp_path / "lesson08_cross-entropy.png").exists()
     bad = subprocess.run(run + ["12"], cwd=ROOT, capture_output=True, text=True, timeout=120)
@@ -196,8 +224,20 @@ def test_cli_table_and_one_lesson(tmp_path):
 
 def test_cli_refuses_an_out_folder_it_cannot_make_before_running(tmp_path):
     (tmp_path / "file").write_text("")
-    result = subprocess.run([sys.executable, "-m", "scratch", "lesson", "8", "--out",
-                             str(tmp_path / "file" / "figures")], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scratch",
+            "lesson",
+            "8",
+            "--out",
+            str(tmp_path / "file" / "figures"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.startswith("error: cannot use --out") and result.stderr.count("\n") == 1

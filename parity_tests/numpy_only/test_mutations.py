@@ -11,14 +11,17 @@ import zlib
 import numpy as np
 import pytest
 
-from parity_tests.mutation import load_mutant, module_path, site_ids
-from parity_tests.support import run_gradcheck
+from parity_tests.mutation import load_mutant, site_ids
 from parity_tests.registry import RECORDS
+from parity_tests.support import run_gradcheck
 from scratch.tools.gradcheck import GradientCheckError
 
 STEMS = sorted({r.stem for r in RECORDS})
-SITES = [pytest.param(stem, i, id=site) for stem in STEMS
-         for i, site in enumerate(site_ids(stem, {"backward", "_backward"}))]
+SITES = [
+    pytest.param(stem, i, id=site)
+    for stem in STEMS
+    for i, site in enumerate(site_ids(stem, {"backward", "_backward"}))
+]
 
 
 def test_there_are_sites_to_mutate():
@@ -27,12 +30,19 @@ def test_there_are_sites_to_mutate():
 
 @pytest.mark.parametrize("stem, index", SITES)
 def test_gradient_check_catches_a_one_per_mille_slip(stem, index, monkeypatch):
-    module, mutated_line = load_mutant(stem, {"backward", "_backward"}, index, name=f"mutant_{stem}")
+    module, mutated_line = load_mutant(
+        stem, {"backward", "_backward"}, index, name=f"mutant_{stem}"
+    )
     caught = []
     for record in [r for r in RECORDS if r.stem == stem]:
         # make record.build() return the mutant's class instead of the real one
-        monkeypatch.setattr(type(record), "build", lambda self, backend="numpy", kwargs=None:
-                            getattr(module, self.cls)(**(self.kwargs if kwargs is None else kwargs)))
+        monkeypatch.setattr(
+            type(record),
+            "build",
+            lambda self, backend="numpy", kwargs=None: getattr(module, self.cls)(
+                **(self.kwargs if kwargs is None else kwargs)
+            ),
+        )
         rng = np.random.default_rng(zlib.crc32(record.name.encode()))
         try:
             run_gradcheck(record, rng)

@@ -34,8 +34,9 @@ def test_scratch_imports_no_framework():
         layer.backward(cache, np.ones_like(Y))
         print("ok", sorted(m for m in sys.modules if m.split(".")[0] in {FORBIDDEN!r}))
     """)
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok []"
 
@@ -53,7 +54,10 @@ def test_inputs_are_left_unmodified(record, dtype):
         record.run(sample)
         for name, value in sample.arrays().items():
             np.testing.assert_array_equal(
-                value, before[name], err_msg=f"{record.name}[{sample.name}] modified its input {name}")
+                value,
+                before[name],
+                err_msg=f"{record.name}[{sample.name}] modified its input {name}",
+            )
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -61,8 +65,9 @@ def test_inputs_are_left_unmodified(record, dtype):
 def test_dtype_is_preserved(record, dtype):
     for sample in samples(record, dtype, 1):
         for name, value in record.run(sample).items():
-            assert np.asarray(value).dtype == np.dtype(dtype), \
+            assert np.asarray(value).dtype == np.dtype(dtype), (
                 f"{record.name}[{sample.name}]: {name} is {np.asarray(value).dtype}"
+            )
 
 
 @pytest.mark.parametrize("record", RECORDS, ids=lambda r: r.name)
@@ -71,5 +76,6 @@ def test_outputs_do_not_alias_inputs(record):
     for sample in samples(record, "float64", 2):
         for out_name, out in record.run(sample).items():
             for in_name, value in sample.arrays().items():
-                assert not np.shares_memory(out, value), \
+                assert not np.shares_memory(out, value), (
                     f"{record.name}[{sample.name}]: {out_name} aliases {in_name}"
+                )

@@ -10,8 +10,15 @@ import scratch.optim.optimizers as optimizers
 from scratch.optim.optimizers import BLOCK_BYTES, row_blocks
 
 
-@pytest.mark.parametrize("shape, dtype", [((784, 1024), np.float32), ((150, 130), np.float64),
-                                          ((100_000,), np.float32), ((3, 70_000), np.float64)])
+@pytest.mark.parametrize(
+    "shape, dtype",
+    [
+        ((784, 1024), np.float32),
+        ((150, 130), np.float64),
+        ((100_000,), np.float32),
+        ((3, 70_000), np.float64),
+    ],
+)
 def test_row_blocks_cover_every_row_once_within_the_block_size(shape, dtype):
     array = np.empty(shape, dtype)
     covered = np.concatenate([np.arange(len(array))[rows] for rows in row_blocks(array)])
@@ -21,10 +28,14 @@ def test_row_blocks_cover_every_row_once_within_the_block_size(shape, dtype):
         assert array[rows].nbytes <= max(BLOCK_BYTES, row_bytes)
 
 
-SETTINGS = [("SGD", {"lr": 0.1}), ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
-            ("SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01}),
-            ("RMSProp", {"centered": True, "momentum": 0.5}),
-            ("Adam", {"amsgrad": True, "weight_decay": 0.01}), ("AdamW", {"betas": (0.4, 0.9)})]
+SETTINGS = [
+    ("SGD", {"lr": 0.1}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01}),
+    ("RMSProp", {"centered": True, "momentum": 0.5}),
+    ("Adam", {"amsgrad": True, "weight_decay": 0.01}),
+    ("AdamW", {"betas": (0.4, 0.9)}),
+]
 
 
 @pytest.mark.parametrize("name, options", SETTINGS, ids=lambda s: str(s))

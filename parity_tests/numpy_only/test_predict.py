@@ -18,16 +18,38 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def cli(*args):
-    return subprocess.run([sys.executable, "-m", "scratch", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "scratch", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     folder = tmp_path_factory.mktemp("predict")
-    out = cli("train", "--dataset", "iris", "--epochs", "15", "--hidden", "8", "--lr", "0.05",
-              "--scale", "standard", "--seed", "3", "--no-progress",
-              "--json", str(folder / "run.json"), "--checkpoint", str(folder / "c.npz"))
+    out = cli(
+        "train",
+        "--dataset",
+        "iris",
+        "--epochs",
+        "15",
+        "--hidden",
+        "8",
+        "--lr",
+        "0.05",
+        "--scale",
+        "standard",
+        "--seed",
+        "3",
+        "--no-progress",
+        "--json",
+        str(folder / "run.json"),
+        "--checkpoint",
+        str(folder / "c.npz"),
+    )
     assert out.returncode == 0, out.stderr
     return folder, json.loads((folder / "run.json").read_text())["backends"]["numpy"]
 
@@ -37,7 +59,7 @@ def test_predict_on_the_test_split_reproduces_the_runs_test_metrics(trained):
     out = cli("predict", str(folder / "c.npz"), "--dataset", "iris", "--split", "test", "--json")
     assert out.returncode == 0, out.stderr
     payload = json.loads(out.stdout)
-    assert payload["metrics"]["loss"] == run["test_loss"]          # the same float, bit for bit
+    assert payload["metrics"]["loss"] == run["test_loss"]  # the same float, bit for bit
     assert payload["metrics"]["accuracy"] == run["test_accuracy"]
     assert payload["metrics"]["rows"] == 24 and run["test_accuracy"] > 0.8
 
@@ -52,8 +74,16 @@ def test_predict_from_a_raw_csv_matches_an_independent_forward_pass(trained):
         writer.writerow(["note", "species", *reversed(iris.feature_names)])
         for x, label in zip(test.X, test.y):
             writer.writerow(["x", iris.target_names[label], *map(repr, reversed(x.tolist()))])
-    out = cli("predict", str(folder / "c.npz"), "--csv", str(path), "--target", "species",
-              "--out", str(folder / "p.csv"))
+    out = cli(
+        "predict",
+        str(folder / "c.npz"),
+        "--csv",
+        str(path),
+        "--target",
+        "species",
+        "--out",
+        str(folder / "p.csv"),
+    )
     assert out.returncode == 0, out.stderr
     assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []  # no temporary left
     rows = list(csv.DictReader(open(folder / "p.csv")))
@@ -78,8 +108,20 @@ def test_predict_from_a_raw_csv_matches_an_independent_forward_pass(trained):
 
 
 def test_predict_regression_values_and_loss(tmp_path):
-    out = cli("train", "--dataset", "diabetes", "--epochs", "3", "--hidden", "8", "--no-progress",
-              "--json", str(tmp_path / "r.json"), "--checkpoint", str(tmp_path / "c.npz"))
+    out = cli(
+        "train",
+        "--dataset",
+        "diabetes",
+        "--epochs",
+        "3",
+        "--hidden",
+        "8",
+        "--no-progress",
+        "--json",
+        str(tmp_path / "r.json"),
+        "--checkpoint",
+        str(tmp_path / "c.npz"),
+    )
     assert out.returncode == 0, out.stderr
     run = json.loads((tmp_path / "r.json").read_text())["backends"]["numpy"]
     out = cli("predict", str(tmp_path / "c.npz"), "--dataset", "diabetes", "--json")

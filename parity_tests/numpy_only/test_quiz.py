@@ -41,8 +41,14 @@ def test_dw_shape_is_the_weight_shape():
 
 def test_cached_bytes_are_x_and_w_in_float32():
     for q in questions_of(MAKERS[1][1]):
-        D, M, N = (int(v) for v in re.search(r"Linear\((\d+), (\d+)\) in float32 at batch "
-                                             r"(\d+)", q.prompt).groups())
+        D, M, N = (
+            int(v)
+            for v in re.search(
+                r"Linear\((\d+), (\d+)\) in float32 at batch "
+                r"(\d+)",
+                q.prompt,
+            ).groups()
+        )
         assert q.solve().expected == 4 * (N * D + D * M)
 
 
@@ -87,9 +93,12 @@ def test_activation_gradient_closed_forms():
         q = MAKERS[3][0](np.random.default_rng(seed))
         x = numbers(q.prompt.split("x =")[1])[0]
         s = 1 / (1 + math.exp(-x))
-        closed = {"ReLU": float(x > 0), "Sigmoid": s * (1 - s),
-                  "GELU": 0.5 * (1 + math.erf(x / math.sqrt(2)))
-                  + x * math.exp(-x * x / 2) / math.sqrt(2 * math.pi)}[q.prompt.split("(")[0]]
+        closed = {
+            "ReLU": float(x > 0),
+            "Sigmoid": s * (1 - s),
+            "GELU": 0.5 * (1 + math.erf(x / math.sqrt(2)))
+            + x * math.exp(-x * x / 2) / math.sqrt(2 * math.pi),
+        }[q.prompt.split("(")[0]]
         np.testing.assert_allclose(q.solve().expected, closed, rtol=1e-10, atol=1e-14)
 
 
@@ -104,18 +113,41 @@ def test_perceptron_loss_choice_and_scaler_answers():
             assert q.solve().expected == "no"
 
 
-@pytest.mark.parametrize("text, expected, right", [
-    ("(5, 7)", (5, 7), True), ("5 x 7", (5, 7), True), ("7, 5", (5, 7), False),
-    ("12,345", 12345, True), ("12345 bytes", 12345, False),
-    ("conv", "converges", True), ("d", "converges", False), ("", "converges", False),
-    ("W, X", ["X", "W"], True), ("X", ["X", "W"], False), ("-0.97", -0.9702, True),
-    ("-0.95", -0.9702, False), ("about one", -0.9702, False),
-])
+@pytest.mark.parametrize(
+    "text, expected, right",
+    [
+        ("(5, 7)", (5, 7), True),
+        ("5 x 7", (5, 7), True),
+        ("7, 5", (5, 7), False),
+        ("12,345", 12345, True),
+        ("12345 bytes", 12345, False),
+        ("conv", "converges", True),
+        ("d", "converges", False),
+        ("", "converges", False),
+        ("W, X", ["X", "W"], True),
+        ("X", ["X", "W"], False),
+        ("-0.97", -0.9702, True),
+        ("-0.95", -0.9702, False),
+        ("about one", -0.9702, False),
+    ],
+)
 def test_graders(text, expected, right):
-    from scratch.tools.quiz import (Solution, grade_integer, grade_names, grade_number,
-                                    grade_shape, grade_word)
-    grader = {tuple: grade_shape, int: grade_integer, str: grade_word, list: grade_names,
-              float: grade_number(0.01)}[type(expected)]
+    from scratch.tools.quiz import (
+        Solution,
+        grade_integer,
+        grade_names,
+        grade_number,
+        grade_shape,
+        grade_word,
+    )
+
+    grader = {
+        tuple: grade_shape,
+        int: grade_integer,
+        str: grade_word,
+        list: grade_names,
+        float: grade_number(0.01),
+    }[type(expected)]
     assert grader(text, Solution(expected, "")) is right
 
 
@@ -136,17 +168,31 @@ def test_cli_session_end_to_end(tmp_path, via):
     if via == "file":
         (tmp_path / "answers.txt").write_text(answers)
         command += ["--answers", str(tmp_path / "answers.txt")]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300,
-                            input=None if via == "file" else answers)
+    result = subprocess.run(
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        input=None if via == "file" else answers,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("computed:") == len(MAKERS) == 10
     assert result.stdout.rstrip().endswith(f"score: {len(MAKERS)} / {len(MAKERS)}")
 
 
 def test_cli_rejects_bad_topic_and_missing_file(tmp_path):
-    for extra, message in ((["--topic", "42"], "--topic expects one of"),
-                           (["--answers", str(tmp_path / "none.txt")], "cannot read --answers")):
-        result = subprocess.run([sys.executable, "-m", "scratch", "quiz", *extra], cwd=ROOT,
-                                capture_output=True, text=True, timeout=120, input="")
+    for extra, message in (
+        (["--topic", "42"], "--topic expects one of"),
+        (["--answers", str(tmp_path / "none.txt")], "cannot read --answers"),
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "scratch", "quiz", *extra],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            input="",
+        )
         assert result.returncode == 2 and message in result.stderr
         assert result.stderr.count("\n") == 1

@@ -13,8 +13,13 @@ import pytest
 
 from scratch.optim import optimizers
 from scratch.optim.schedules import StepDecay, WarmupCosine
-from scratch.training.checkpoint import (CheckpointError, checkpoint_of_run, load_run_checkpoint,
-                                         save_checkpoint, save_run_checkpoint)
+from scratch.training.checkpoint import (
+    CheckpointError,
+    checkpoint_of_run,
+    load_run_checkpoint,
+    save_checkpoint,
+    save_run_checkpoint,
+)
 from scratch.training.resume import resume_backend
 from scratch.training.run import add_training_options, prepare, run_backend
 from scratch.training.train import Backend, train
@@ -24,7 +29,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def options(**overrides):
     args = add_training_options(argparse.ArgumentParser()).parse_args(
-        ["--dataset", "iris", "--hidden", "16", "--batch-size", "16", "--no-progress"])
+        ["--dataset", "iris", "--hidden", "16", "--batch-size", "16", "--no-progress"]
+    )
     for name, value in overrides.items():
         setattr(args, name, value)
     return args
@@ -32,10 +38,24 @@ def options(**overrides):
 
 # (name, optimizer class, its arguments, dropout, patience): the settings the issue lists
 SETTINGS = [
-    ("sgd-momentum", "SGD", {"lr": 0.05, "momentum": 0.9, "weight_decay": 1e-3,
-                             "decay_mask": optimizers.skip_vectors}, 0.0, None),
-    ("adamw-warmup-cosine", "AdamW", {"lr": WarmupCosine(0.01, 10, 60), "weight_decay": 0.05,
-                                      "decay_mask": optimizers.skip_vectors}, 0.0, None),
+    (
+        "sgd-momentum",
+        "SGD",
+        {"lr": 0.05, "momentum": 0.9, "weight_decay": 1e-3, "decay_mask": optimizers.skip_vectors},
+        0.0,
+        None,
+    ),
+    (
+        "adamw-warmup-cosine",
+        "AdamW",
+        {
+            "lr": WarmupCosine(0.01, 10, 60),
+            "weight_decay": 0.05,
+            "decay_mask": optimizers.skip_vectors,
+        },
+        0.0,
+        None,
+    ),
     ("adam-step-decay-dropout", "Adam", {"lr": StepDecay(0.02, 20, 0.5)}, 0.3, None),
     # lr large enough that validation loss turns up: early stopping after the resume point,
     # counting epochs waited from before it
@@ -48,15 +68,19 @@ def run_of(args, cls, kwargs):
     return run._replace(optimizer=(cls, kwargs))
 
 
-@pytest.mark.parametrize("name, cls, kwargs, dropout, patience", SETTINGS, ids=[s[0] for s in SETTINGS])
-def test_resumed_run_is_bit_identical_to_the_uninterrupted_run(tmp_path, name, cls, kwargs,
-                                                               dropout, patience):
+@pytest.mark.parametrize(
+    "name, cls, kwargs, dropout, patience", SETTINGS, ids=[s[0] for s in SETTINGS]
+)
+def test_resumed_run_is_bit_identical_to_the_uninterrupted_run(
+    tmp_path, name, cls, kwargs, dropout, patience
+):
     check_resume(tmp_path, cls, kwargs, dropout, patience)
 
 
 def test_resume_is_bit_identical_in_float32_too(tmp_path):
-    check_resume(tmp_path, "SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True}, 0.2, None,
-                 dtype="float32")
+    check_resume(
+        tmp_path, "SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True}, 0.2, None, dtype="float32"
+    )
 
 
 def check_resume(tmp_path, cls, kwargs, dropout, patience, dtype="float64"):
@@ -75,8 +99,11 @@ def check_resume(tmp_path, cls, kwargs, dropout, patience, dtype="float64"):
     expected = whole.result
     if patience is not None:  # the setting must exercise what it claims to
         assert expected.stopped_early and expected.best_epoch < stop_after < expected.epochs_run
-    assert (resumed.best_epoch, resumed.epochs_run, resumed.stopped_early) == \
-        (expected.best_epoch, expected.epochs_run, expected.stopped_early)
+    assert (resumed.best_epoch, resumed.epochs_run, resumed.stopped_early) == (
+        expected.best_epoch,
+        expected.epochs_run,
+        expected.stopped_early,
+    )
     for key in expected.params:
         assert resumed.params[key].dtype == np.dtype(dtype)
         assert np.array_equal(resumed.params[key], expected.params[key]), key
@@ -111,14 +138,22 @@ def test_checkpoint_describes_the_run(tmp_path):
     assert c.run["optimizer"] == "adamw"
     for key in result.result.params:
         assert np.array_equal(c.params[key], result.result.params[key])
-        assert np.array_equal(c.optimizer_state["exp_avg"][key], result.backend.state["exp_avg"][key])
+        assert np.array_equal(
+            c.optimizer_state["exp_avg"][key], result.backend.state["exp_avg"][key]
+        )
 
 
 def test_old_format_wrong_version_and_shape_mismatch_are_one_line_errors(tmp_path):
-    old = save_checkpoint(tmp_path / "old.npz", {"0.W": np.ones((4, 8))},
-                          {"sizes": [4, 8], "activation": "relu", "dataset": "iris"})
-    with pytest.raises(CheckpointError, match="old format .* lacks the format version, dropout, "
-                                              "dtype, task and class names, scaler statistics"):
+    old = save_checkpoint(
+        tmp_path / "old.npz",
+        {"0.W": np.ones((4, 8))},
+        {"sizes": [4, 8], "activation": "relu", "dataset": "iris"},
+    )
+    with pytest.raises(
+        CheckpointError,
+        match="old format .* lacks the format version, dropout, "
+        "dtype, task and class names, scaler statistics",
+    ):
         load_run_checkpoint(old)
     args = options(epochs=1)
     run = prepare(args)
@@ -131,31 +166,55 @@ def test_old_format_wrong_version_and_shape_mismatch_are_one_line_errors(tmp_pat
         load_run_checkpoint(tmp_path / "v9.npz")
     arrays["params/0.W"] = np.ones((4, 5))
     save_checkpoint(tmp_path / "bad.npz", arrays, meta)
-    with pytest.raises(CheckpointError, match=r"'0.W' has shape \(4, 5\); the architecture "
-                                              r"expects \(4, 16\)"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"'0.W' has shape \(4, 5\); the architecture "
+        r"expects \(4, 16\)",
+    ):
         load_run_checkpoint(tmp_path / "bad.npz")
 
 
 def cli(*args):
-    return subprocess.run([sys.executable, "-m", "scratch", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "scratch", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_train_resume_cli_matches_the_uninterrupted_run(tmp_path):
     common = ["--dataset", "iris", "--hidden", "8", "--no-progress"]
-    assert cli("train", *common, "--epochs", "2", "--checkpoint", str(tmp_path / "a.npz")).returncode == 0
-    done = cli("train", "--resume", str(tmp_path / "a.npz"), "--epochs", "5", "--no-progress",
-               "--checkpoint", str(tmp_path / "b.npz"))
+    assert (
+        cli("train", *common, "--epochs", "2", "--checkpoint", str(tmp_path / "a.npz")).returncode
+        == 0
+    )
+    done = cli(
+        "train",
+        "--resume",
+        str(tmp_path / "a.npz"),
+        "--epochs",
+        "5",
+        "--no-progress",
+        "--checkpoint",
+        str(tmp_path / "b.npz"),
+    )
     assert done.returncode == 0, done.stderr
-    assert cli("train", *common, "--epochs", "5", "--checkpoint", str(tmp_path / "c.npz")).returncode == 0
+    assert (
+        cli("train", *common, "--epochs", "5", "--checkpoint", str(tmp_path / "c.npz")).returncode
+        == 0
+    )
     b, c = load_run_checkpoint(tmp_path / "b.npz"), load_run_checkpoint(tmp_path / "c.npz")
     for key in c.params:
         assert np.array_equal(b.params[key], c.params[key])
         assert np.array_equal(b.last_params[key], c.last_params[key])
     assert b.progress["history"]["val_loss"] == c.progress["history"]["val_loss"]
     # mistakes: one line, no traceback
-    for bad, message in [(["--epochs", "2"], "has already run 2 epochs"),
-                         (["--epochs", "6", "--hidden", "32"], "--hidden [32] contradicts")]:
+    for bad, message in [
+        (["--epochs", "2"], "has already run 2 epochs"),
+        (["--epochs", "6", "--hidden", "32"], "--hidden [32] contradicts"),
+    ]:
         out = cli("train", "--resume", str(tmp_path / "a.npz"), "--no-progress", *bad)
         assert out.returncode != 0 and message in out.stderr and "Traceback" not in out.stderr
     (tmp_path / "cut.npz").write_bytes((tmp_path / "a.npz").read_bytes()[:200])

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from scratch.data import datasets
-from scratch.nn.mlp import MLP
-from scratch.optim.optimizers import Adam
-from scratch.nn.perceptron import Perceptron, mistake_bound
 from scratch.data.splits import Standardizer, split
+from scratch.nn.mlp import MLP
+from scratch.nn.perceptron import Perceptron, mistake_bound
+from scratch.optim.optimizers import Adam
 from scratch.training.train import Backend, plan_for, train
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,6 +59,7 @@ def small_run(dropout=0.0, optimizer=None, epochs=12, patience=None, seed=0):
 def test_early_stopping_restores_the_best_epoch():
     class Recording(Backend):
         """Keeps the parameters as they were when each epoch's validation ran."""
+
         snapshots = []
 
         def evaluate(self, X, y):
@@ -110,32 +111,56 @@ def test_training_learns_iris():
 
 
 def run_cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "scratch", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "scratch", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_scratch_train_cli_writes_json_plot_and_checkpoint(tmp_path):
-    result = run_cli("train", "--dataset", "iris", "--epochs", "5", "--hidden", "8",
-                     "--no-progress", "--json", str(tmp_path / "r.json"),
-                     "--plot", str(tmp_path / "c.png"), "--checkpoint", str(tmp_path / "p.npz"))
+    result = run_cli(
+        "train",
+        "--dataset",
+        "iris",
+        "--epochs",
+        "5",
+        "--hidden",
+        "8",
+        "--no-progress",
+        "--json",
+        str(tmp_path / "r.json"),
+        "--plot",
+        str(tmp_path / "c.png"),
+        "--checkpoint",
+        str(tmp_path / "p.npz"),
+    )
     assert result.returncode == 0, result.stderr
     payload = json.loads((tmp_path / "r.json").read_text())
-    assert payload["dataset"] == "iris" and payload["steps"] == 5 * 4  # 102 training rows / batch 32 -> 4 steps
+    assert (
+        payload["dataset"] == "iris" and payload["steps"] == 5 * 4
+    )  # 102 training rows / batch 32 -> 4 steps
     assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     from scratch.training.checkpoint import load_run_checkpoint
+
     checkpoint = load_run_checkpoint(tmp_path / "p.npz")
     assert checkpoint.model["sizes"] == [4, 8, 3] and checkpoint.params["0.W"].shape == (4, 8)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--dataset", "mnist"], "invalid choice: 'mnist'"),
-    (["--hidden", "64,x"], "expected comma-separated positive widths"),
-    (["--hidden", "0"], "expected positive widths"),
-    (["--batch-size", "0"], "expected a positive integer; got 0"),
-    (["--optimizer", "lbfgs"], "invalid choice: 'lbfgs'"),
-    (["--dropout", "1"], "expected a probability in [0, 1); got 1"),
-    (["--lr", "-1"], "expected a finite number >= 0; got -1"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--dataset", "mnist"], "invalid choice: 'mnist'"),
+        (["--hidden", "64,x"], "expected comma-separated positive widths"),
+        (["--hidden", "0"], "expected positive widths"),
+        (["--batch-size", "0"], "expected a positive integer; got 0"),
+        (["--optimizer", "lbfgs"], "invalid choice: 'lbfgs'"),
+        (["--dropout", "1"], "expected a probability in [0, 1); got 1"),
+        (["--lr", "-1"], "expected a finite number >= 0; got -1"),
+    ],
+)
 def test_train_cli_rejects_bad_options(args, message):
     result = run_cli("train", *args)
     assert result.returncode == 2 and message in result.stderr, result.stderr

@@ -37,9 +37,12 @@ from scratch.training.outputs import atomic_write
 FORMAT = "tiny-mlp-parity jax export"
 VERSION = 1
 # optax state field -> scratch slot (RMSProp's trace is handled apart: it is scaled by -lr)
-FIELDS = {"adam": {"mu": "exp_avg", "nu": "exp_avg_sq"}, "adamw": {"mu": "exp_avg", "nu": "exp_avg_sq"},
-          "sgd": {"trace": "momentum_buffer"},
-          "rmsprop": {"nu": "square_avg", "mu": "grad_avg", "trace": "momentum_buffer"}}
+FIELDS = {
+    "adam": {"mu": "exp_avg", "nu": "exp_avg_sq"},
+    "adamw": {"mu": "exp_avg", "nu": "exp_avg_sq"},
+    "sgd": {"trace": "momentum_buffer"},
+    "rmsprop": {"nu": "square_avg", "mu": "grad_avg", "trace": "momentum_buffer"},
+}
 
 
 def linear_names(params):
@@ -58,17 +61,31 @@ def schedule_spec(config):
     if cls == "Constant":
         return c["lr"]
     if cls == "StepDecay":
-        return {"optax": "exponential_decay", "kwargs": {
-            "init_value": c["lr"], "transition_steps": c["step_size"], "decay_rate": c["gamma"],
-            "staircase": True}}
-    return {"optax": "warmup_cosine_decay_schedule", "kwargs": {
-        "init_value": c["warmup_start_lr"], "peak_value": c["peak_lr"],
-        "warmup_steps": c["warmup_steps"], "decay_steps": c["total_steps"], "end_value": c["final_lr"]}}
+        return {
+            "optax": "exponential_decay",
+            "kwargs": {
+                "init_value": c["lr"],
+                "transition_steps": c["step_size"],
+                "decay_rate": c["gamma"],
+                "staircase": True,
+            },
+        }
+    return {
+        "optax": "warmup_cosine_decay_schedule",
+        "kwargs": {
+            "init_value": c["warmup_start_lr"],
+            "peak_value": c["peak_lr"],
+            "warmup_steps": c["warmup_steps"],
+            "decay_steps": c["total_steps"],
+            "end_value": c["final_lr"],
+        },
+    }
 
 
 def optax_spec(checkpoint):
     """The list of transformations for optax.chain, as JSON-able specs."""
     from reference.jax.optim import optimizers as jax_optimizers
+
     config = checkpoint.optimizer
     hyper = config["hyperparameters"]
     # the twin refuses what optax cannot express (dampening, torch's amsgrad, clip_eps > 0 ...)
@@ -76,28 +93,63 @@ def optax_spec(checkpoint):
     getattr(jax_optimizers, config["class"])(lr=1.0, decay_mask=mask_fn, **hyper)
     lr = schedule_spec(config["lr"])
     if not isinstance(lr, float) and config["class"] == "RMSProp" and hyper["momentum"]:
-        raise NotImplementedError("optax.rmsprop applies momentum after the learning-rate scale; "
-                                  "with a schedule that differs from torch")
+        raise NotImplementedError(
+            "optax.rmsprop applies momentum after the learning-rate scale; "
+            "with a schedule that differs from torch"
+        )
     mask = None
     if mask_fn is not None:
-        mask = [{k: bool(mask_fn(f"{i}.{k}", v)) for k, v in layer.items()} for i, layer in
-                zip(linear_names(checkpoint.last_params), params_pytree(checkpoint.last_params))]
+        mask = [
+            {k: bool(mask_fn(f"{i}.{k}", v)) for k, v in layer.items()}
+            for i, layer in zip(
+                linear_names(checkpoint.last_params), params_pytree(checkpoint.last_params)
+            )
+        ]
     parts = []
     if hyper["max_grad_norm"] is not None:
-        parts.append({"optax": "clip_by_global_norm", "kwargs": {"max_norm": hyper["max_grad_norm"]}})
+        parts.append(
+            {"optax": "clip_by_global_norm", "kwargs": {"max_norm": hyper["max_grad_norm"]}}
+        )
     if hyper["weight_decay"] and config["class"] != "AdamW":  # L2 on the gradient, as torch
-        parts.append({"optax": "add_decayed_weights",
-                      "kwargs": {"weight_decay": hyper["weight_decay"], "mask": mask}})
+        parts.append(
+            {
+                "optax": "add_decayed_weights",
+                "kwargs": {"weight_decay": hyper["weight_decay"], "mask": mask},
+            }
+        )
     if config["class"] == "SGD":
-        parts.append({"optax": "sgd", "kwargs": {"learning_rate": lr,
-                      "momentum": hyper["momentum"] or None, "nesterov": hyper["nesterov"]}})
+        parts.append(
+            {
+                "optax": "sgd",
+                "kwargs": {
+                    "learning_rate": lr,
+                    "momentum": hyper["momentum"] or None,
+                    "nesterov": hyper["nesterov"],
+                },
+            }
+        )
     elif config["class"] == "RMSProp":
-        parts.append({"optax": "rmsprop", "kwargs": {
-            "learning_rate": lr, "decay": hyper["alpha"], "eps": hyper["eps"], "eps_in_sqrt": False,
-            "centered": hyper["centered"], "momentum": hyper["momentum"] or None}})
+        parts.append(
+            {
+                "optax": "rmsprop",
+                "kwargs": {
+                    "learning_rate": lr,
+                    "decay": hyper["alpha"],
+                    "eps": hyper["eps"],
+                    "eps_in_sqrt": False,
+                    "centered": hyper["centered"],
+                    "momentum": hyper["momentum"] or None,
+                },
+            }
+        )
     else:
-        kwargs = {"learning_rate": lr, "b1": hyper["betas"][0], "b2": hyper["betas"][1],
-                  "eps": hyper["eps"], "eps_root": 0.0}
+        kwargs = {
+            "learning_rate": lr,
+            "b1": hyper["betas"][0],
+            "b2": hyper["betas"][1],
+            "eps": hyper["eps"],
+            "eps_root": 0.0,
+        }
         if config["class"] == "AdamW":
             kwargs.update(weight_decay=hyper["weight_decay"], mask=mask)
         parts.append({"optax": config["class"].lower(), "kwargs": kwargs})
@@ -107,6 +159,7 @@ def optax_spec(checkpoint):
 def build(spec):
     """An optax object from a spec (what the README's pure-JAX lines do too)."""
     import optax
+
     if isinstance(spec, dict) and "optax" in spec:
         return getattr(optax, spec["optax"])(**{k: build(v) for k, v in spec["kwargs"].items()})
     return spec
@@ -129,6 +182,7 @@ def opt_state_leaves(checkpoint, parts):
     """{"opt_state<keystr>": array} from the checkpoint's buffers, shaped by optax itself."""
     import jax.numpy as jnp
     import optax
+
     chain = optax.chain(*[build(p) for p in parts])
     params = jax.tree_util.tree_map(jnp.asarray, params_pytree(checkpoint.last_params))
     template = chain.init(params)
@@ -146,25 +200,36 @@ def opt_state_leaves(checkpoint, parts):
             if parts[-1]["optax"] == "rmsprop" and field == "trace":
                 value = -lr * value  # optax traces the scaled update, torch the raw g / avg
         else:
-            raise ValueError(f"export to jax: no scratch counterpart for optax state leaf "
-                             f"{jax.tree_util.keystr(path)}")
+            raise ValueError(
+                f"export to jax: no scratch counterpart for optax state leaf "
+                f"{jax.tree_util.keystr(path)}"
+            )
         if tuple(np.shape(value)) != tuple(leaf.shape):
-            raise ValueError(f"export to jax: {jax.tree_util.keystr(path)} has shape "
-                             f"{np.shape(value)}; optax expects {leaf.shape}")
+            raise ValueError(
+                f"export to jax: {jax.tree_util.keystr(path)} has shape "
+                f"{np.shape(value)}; optax expects {leaf.shape}"
+            )
         out["opt_state" + jax.tree_util.keystr(path)] = np.asarray(value, dtype=leaf.dtype)
     return out
 
 
 def flat(prefix, tree):
-    return {prefix + jax.tree_util.keystr(path): np.asarray(leaf)
-            for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]}
+    return {
+        prefix + jax.tree_util.keystr(path): np.asarray(leaf)
+        for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]
+    }
 
 
 def jax_export(checkpoint):
     """{name: array} for np.savez, the config as a 0-d string array."""
-    config = dict(config_of(checkpoint), format=FORMAT, version=VERSION,
-                  scaler_method=None if checkpoint.scaler is None else checkpoint.scaler["method"],
-                  optax=None, plan=None)
+    config = dict(
+        config_of(checkpoint),
+        format=FORMAT,
+        version=VERSION,
+        scaler_method=None if checkpoint.scaler is None else checkpoint.scaler["method"],
+        optax=None,
+        plan=None,
+    )
     arrays = flat("best_params", params_pytree(checkpoint.params))
     last = checkpoint.last_params if checkpoint.optimizer is not None else checkpoint.params
     arrays.update(flat("params", params_pytree(last)))

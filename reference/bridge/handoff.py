@@ -33,19 +33,33 @@ TARGET = 1e-9
 def training_args(args):
     """The train options of the main job, with the hand-off's choices."""
     train_args = add_training_options(argparse.ArgumentParser()).parse_args([])
-    for name in ("dataset", "hidden", "dropout", "optimizer", "lr", "weight_decay", "batch_size",
-                 "seed"):
+    for name in (
+        "dataset",
+        "hidden",
+        "dropout",
+        "optimizer",
+        "lr",
+        "weight_decay",
+        "batch_size",
+        "seed",
+    ):
         setattr(train_args, name, getattr(args, name))
-    train_args.epochs, train_args.no_progress, train_args.dtype = args.handoff_epoch, True, "float64"
+    train_args.epochs, train_args.no_progress, train_args.dtype = (
+        args.handoff_epoch,
+        True,
+        "float64",
+    )
     return train_args
 
 
 def raw(run, subset):
-    """A split's raw features (what a user has: the export's scaler is applied in each framework)."""
+    """A split's raw features (what a user has: the export's scaler is applied in each
+    framework)."""
     return run.dataset.X[subset.indices], subset.y
 
 
 # --- plain PyTorch ----------------------------------------------------------------------
+
 
 def continue_in_torch(path, run, start_epoch, epochs):
     """From the torch export at `path`: rebuild, train epochs start_epoch+1..epochs on the
@@ -53,21 +67,30 @@ def continue_in_torch(path, run, start_epoch, epochs):
     test accuracy)."""
     import torch
     from torch import nn
+
     export = torch.load(path, weights_only=True)
     config = export["config"]
     dtype = getattr(torch, config["dtype"])
-    activation = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
-                  "leaky_relu": lambda: nn.LeakyReLU(0.01)}[config["activation"]]
+    activation = {
+        "relu": nn.ReLU,
+        "tanh": nn.Tanh,
+        "sigmoid": nn.Sigmoid,
+        "gelu": nn.GELU,
+        "leaky_relu": lambda: nn.LeakyReLU(0.01),
+    }[config["activation"]]
     sizes, layers = config["sizes"], []
     for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(d_in, d_out, dtype=dtype))
         if i < len(sizes) - 2:
-            layers += [activation()] + ([nn.Dropout(config["dropout"])] if config["dropout"] else [])
+            layers += [activation()] + (
+                [nn.Dropout(config["dropout"])] if config["dropout"] else []
+            )
     model = nn.Sequential(*layers)
     model.load_state_dict(export["model"])
     named = dict(model.named_parameters())
     optimizer = getattr(torch.optim, export["optimizer_class"])(
-        [{"params": [named[name] for name in group]} for group in export["optimizer_param_names"]])
+        [{"params": [named[name] for name in group]} for group in export["optimizer_param_names"]]
+    )
     optimizer.load_state_dict(export["optimizer"])
     if export["scheduler"] is not None:
         raise NotImplementedError("the hand-off demo continues constant learning rates only")
@@ -92,8 +115,9 @@ def continue_in_torch(path, run, start_epoch, epochs):
     model.train()
     for epoch in range(start_epoch + 1, epochs + 1):
         for step, rows in enumerate(run.plan.batches(epoch)):
-            masks.update({k: torch.from_numpy(v)
-                          for k, v in run.plan.masks(epoch, step, len(rows)).items()})
+            masks.update(
+                {k: torch.from_numpy(v) for k, v in run.plan.masks(epoch, step, len(rows)).items()}
+            )
             rows = torch.from_numpy(rows)
             loss = nn.functional.cross_entropy(model(X_train[rows]), y_train[rows])
             optimizer.zero_grad()
@@ -110,23 +134,30 @@ def continue_in_torch(path, run, start_epoch, epochs):
     for name, tensor in model.state_dict().items():
         index, kind = name.split(".")
         value = tensor.numpy()
-        params[f"{index}.{'W' if kind == 'weight' else 'b'}"] = value.T if kind == "weight" else value
+        params[f"{index}.{'W' if kind == 'weight' else 'b'}"] = (
+            value.T if kind == "weight" else value
+        )
     return params, losses, accuracy
 
 
 # --- plain JAX + optax ------------------------------------------------------------------
+
 
 def continue_in_jax(path, run, start_epoch, epochs):
     """The same from the jax export: a jax.jit step of value_and_grad and the optax update."""
     import jax
     import jax.numpy as jnp
     import optax
+
     from reference.jax._autodiff import require_x64
+
     require_x64()
     data = np.load(path, allow_pickle=False)
     config = json.loads(str(data["config"]))
-    params = [{k: jnp.asarray(data[f"params[{i}]['{k}']"]) for k in ("W", "b")}
-              for i in range(len(config["sizes"]) - 1)]
+    params = [
+        {k: jnp.asarray(data[f"params[{i}]['{k}']"]) for k in ("W", "b")}
+        for i in range(len(config["sizes"]) - 1)
+    ]
 
     def build(spec):
         if isinstance(spec, dict) and "optax" in spec:
@@ -136,10 +167,15 @@ def continue_in_jax(path, run, start_epoch, epochs):
     optimizer = optax.chain(*[build(spec) for spec in config["optax"]])
     opt_state = jax.tree_util.tree_map_with_path(
         lambda path, leaf: jnp.asarray(data["opt_state" + jax.tree_util.keystr(path)]),
-        optimizer.init(params))
-    activation = {"relu": jax.nn.relu, "tanh": jnp.tanh, "sigmoid": jax.nn.sigmoid,
-                  "gelu": lambda x: jax.nn.gelu(x, approximate=False),
-                  "leaky_relu": jax.nn.leaky_relu}[config["activation"]]
+        optimizer.init(params),
+    )
+    activation = {
+        "relu": jax.nn.relu,
+        "tanh": jnp.tanh,
+        "sigmoid": jax.nn.sigmoid,
+        "gelu": lambda x: jax.nn.gelu(x, approximate=False),
+        "leaky_relu": jax.nn.leaky_relu,
+    }[config["activation"]]
     p = config["dropout"]
 
     def forward(params, X, masks=None):
@@ -171,31 +207,40 @@ def continue_in_jax(path, run, start_epoch, epochs):
             params, opt_state, loss = step(params, opt_state, X_train[rows], y_train[rows], masks)
             losses.append(float(loss))
     X_test, y_test = raw(run, run.splits.test)
-    accuracy = float(np.mean(np.asarray(jnp.argmax(forward(params, features(X_test)), axis=1)) == y_test))
+    accuracy = float(
+        np.mean(np.asarray(jnp.argmax(forward(params, features(X_test)), axis=1)) == y_test)
+    )
     names = sorted({k.split(".")[0] for k in run.params}, key=int)
-    out = {f"{index}.{key}": np.asarray(params[i][key]) for i, index in enumerate(names)
-           for key in ("W", "b")}
+    out = {
+        f"{index}.{key}": np.asarray(params[i][key])
+        for i, index in enumerate(names)
+        for key in ("W", "b")
+    }
     return out, losses, accuracy
 
 
 # --- the demo ----------------------------------------------------------------------------
+
 
 def handoff(args):
     """{"scratch"|"torch"|"jax": (final params, losses after the hand-off, test accuracy)}
     and the run, after writing the checkpoint and both exports to args.workdir."""
     from reference.bridge.export_jax import write_jax_export
     from reference.bridge.export_torch import write_torch_export
+
     if not args.handoff_epoch < args.epochs:
-        raise SystemExit(f"error: --handoff-epoch {args.handoff_epoch} must be below --epochs "
-                         f"{args.epochs}")
+        raise SystemExit(
+            f"error: --handoff-epoch {args.handoff_epoch} must be below --epochs {args.epochs}"
+        )
     train_args = training_args(args)
     run = prepare(train_args)
     if run.dataset.task != "classification":
         raise SystemExit("error: the hand-off demo continues classification runs (cross-entropy)")
     workdir = Path(args.workdir)
     first = run_backend("numpy", Backend, optimizers, run, train_args)
-    checkpoint_path = save_run_checkpoint(workdir / "scratch.npz",
-                                          checkpoint_of_run(train_args, run, first))
+    checkpoint_path = save_run_checkpoint(
+        workdir / "scratch.npz", checkpoint_of_run(train_args, run, first)
+    )
     checkpoint = load_run_checkpoint(checkpoint_path)
     write_torch_export(checkpoint, workdir / "handoff.pt")
     write_jax_export(checkpoint, workdir / "handoff_jax.npz")
@@ -206,28 +251,50 @@ def handoff(args):
     backend.set_params(last)
     logits, _ = run.mlp.forward(last, run.splits.test.X)
     steps_before = len(start.history.step_loss)
-    outcomes = {"scratch": (last, result.history.step_loss[steps_before:],
-                            accuracy_of(logits, run.splits.test.y))}
-    outcomes["torch"] = continue_in_torch(workdir / "handoff.pt", run, args.handoff_epoch, args.epochs)
-    outcomes["jax"] = continue_in_jax(workdir / "handoff_jax.npz", run, args.handoff_epoch, args.epochs)
+    outcomes = {
+        "scratch": (
+            last,
+            result.history.step_loss[steps_before:],
+            accuracy_of(logits, run.splits.test.y),
+        )
+    }
+    outcomes["torch"] = continue_in_torch(
+        workdir / "handoff.pt", run, args.handoff_epoch, args.epochs
+    )
+    outcomes["jax"] = continue_in_jax(
+        workdir / "handoff_jax.npz", run, args.handoff_epoch, args.epochs
+    )
     return outcomes, run
 
 
 def report(args, outcomes, run):
     reference_params, reference_losses, reference_accuracy = outcomes["scratch"]
-    payload = {"dataset": run.dataset.name, "dtype": "float64", "model": repr(run.mlp),
-               "optimizer": run.optimizer[0], "handoff_epoch": args.handoff_epoch,
-               "epochs": args.epochs, "steps_after_handoff": len(reference_losses),
-               "target_max_abs_param_diff": TARGET, "backends": {}}
+    payload = {
+        "dataset": run.dataset.name,
+        "dtype": "float64",
+        "model": repr(run.mlp),
+        "optimizer": run.optimizer[0],
+        "handoff_epoch": args.handoff_epoch,
+        "epochs": args.epochs,
+        "steps_after_handoff": len(reference_losses),
+        "target_max_abs_param_diff": TARGET,
+        "backends": {},
+    }
     met = True
     for name, (params, losses, accuracy) in outcomes.items():
         entry = {"test_accuracy": accuracy, "final_loss": losses[-1]}
         if name != "scratch":
-            entry["max_abs_param_diff"] = max(float(np.max(np.abs(params[k] - reference_params[k])))
-                                              for k in reference_params)
-            entry["max_abs_loss_diff"] = float(np.max(np.abs(np.subtract(losses, reference_losses))))
-            entry["met"] = (entry["max_abs_param_diff"] <= TARGET
-                            and accuracy == reference_accuracy and len(losses) == len(reference_losses))
+            entry["max_abs_param_diff"] = max(
+                float(np.max(np.abs(params[k] - reference_params[k]))) for k in reference_params
+            )
+            entry["max_abs_loss_diff"] = float(
+                np.max(np.abs(np.subtract(losses, reference_losses)))
+            )
+            entry["met"] = (
+                entry["max_abs_param_diff"] <= TARGET
+                and accuracy == reference_accuracy
+                and len(losses) == len(reference_losses)
+            )
             met &= entry["met"]
         payload["backends"][name] = entry
     payload["met"] = met
@@ -235,20 +302,29 @@ def report(args, outcomes, run):
 
 
 def print_table(payload):
-    print(f"{payload['dataset']}: {payload['model']}, {payload['optimizer']}; scratch for "
-          f"epochs 1-{payload['handoff_epoch']}, then each backend from the exported files for "
-          f"epochs {payload['handoff_epoch'] + 1}-{payload['epochs']} "
-          f"({payload['steps_after_handoff']} steps), float64")
-    header = f"{'backend':<9}{'test acc':>9}{'final loss':>12}{'max |dparam|':>14}{'max |dloss|':>13}"
+    print(
+        f"{payload['dataset']}: {payload['model']}, {payload['optimizer']}; scratch for "
+        f"epochs 1-{payload['handoff_epoch']}, then each backend from the exported files for "
+        f"epochs {payload['handoff_epoch'] + 1}-{payload['epochs']} "
+        f"({payload['steps_after_handoff']} steps), float64"
+    )
+    header = (
+        f"{'backend':<9}{'test acc':>9}{'final loss':>12}{'max |dparam|':>14}{'max |dloss|':>13}"
+    )
     print(header)
     print("-" * len(header))
     for name, entry in payload["backends"].items():
-        diffs = (f"{entry['max_abs_param_diff']:>14.2e}{entry['max_abs_loss_diff']:>13.2e}"
-                 if "max_abs_param_diff" in entry else f"{'':>14}{'':>13}")
+        diffs = (
+            f"{entry['max_abs_param_diff']:>14.2e}{entry['max_abs_loss_diff']:>13.2e}"
+            if "max_abs_param_diff" in entry
+            else f"{'':>14}{'':>13}"
+        )
         print(f"{name:<9}{entry['test_accuracy']:>9.4f}{entry['final_loss']:>12.6f}{diffs}")
     verdict = "met" if payload["met"] else "NOT met"
-    print(f"target (max |dparam| <= {payload['target_max_abs_param_diff']:g} against scratch, "
-          f"identical test accuracy): {verdict}")
+    print(
+        f"target (max |dparam| <= {payload['target_max_abs_param_diff']:g} against scratch, "
+        f"identical test accuracy): {verdict}"
+    )
 
 
 def handoff_command(args):
@@ -261,6 +337,7 @@ def handoff_command(args):
         print_table(payload)
         if args.json:
             from scratch.training.outputs import write_json
+
             write_json(args.json, payload)
             print(f"results written to {args.json}")
     return 0 if payload["met"] else 1

@@ -24,7 +24,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
 
 from reference.jax._autodiff import require_x64
 from reference.jax.nn.mlp import MLP
@@ -45,7 +46,7 @@ class ShardedBackend:
         self.devices, self.task = devices, task
         self.mesh = Mesh(np.array(jax.devices()[:devices]), axis_names=("batch",))
         self.by_rows = NamedSharding(self.mesh, P("batch"))  # first axis split over devices
-        self.replicated = NamedSharding(self.mesh, P())      # a whole copy on every device
+        self.replicated = NamedSharding(self.mesh, P())  # a whole copy on every device
         self.twin = MLP(mlp.sizes, mlp.activation, mlp.dropout)
         self.transform = optimizer.transform(params)
         self.set_params(params)
@@ -78,12 +79,14 @@ class ShardedBackend:
 
         def padded(a):
             return np.concatenate([a, np.zeros((pad, *a.shape[1:]), a.dtype)]) if pad else a
+
         batch = (padded(X), padded(y), {i: padded(m) for i, m in masks.items()}, weight)
         return jax.device_put(batch, self.by_rows)
 
     def train_step(self, X, y, masks):
-        self.params, self.opt_state, loss = self._step(self.params, self.opt_state,
-                                                       *self.shard_batch(X, y, masks))
+        self.params, self.opt_state, loss = self._step(
+            self.params, self.opt_state, *self.shard_batch(X, y, masks)
+        )
         return float(loss)  # waits for the result: the step's time is all in here
 
     def evaluate(self, X, y):
@@ -94,5 +97,6 @@ class ShardedBackend:
         return {k: np.array(v) for k, v in self.params.items()}
 
     def set_params(self, params):
-        self.params = jax.device_put({k: jnp.asarray(v) for k, v in params.items()},
-                                     self.replicated)
+        self.params = jax.device_put(
+            {k: jnp.asarray(v) for k, v in params.items()}, self.replicated
+        )

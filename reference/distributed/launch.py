@@ -28,8 +28,7 @@ DEVICE_FLAG = "--xla_force_host_platform_device_count"
 def engines(text):
     names = [name.strip() for name in text.split(",") if name.strip()]
     if not names or any(name not in ENGINES for name in names):
-        raise argparse.ArgumentTypeError(
-            f"expected torch, jax or torch,jax; got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected torch, jax or torch,jax; got {text!r}")
     return list(dict.fromkeys(names))
 
 
@@ -41,16 +40,36 @@ def port_number(text):
 
 
 def add_distributed_options(parser):
-    parser.add_argument("--distributed", type=engines, default=[],
-                        help="also run data-parallel: torch (DDP processes), jax (device mesh)")
-    parser.add_argument("--world-size", type=positive_int, default=2,
-                        help="torch processes for --distributed torch (default 2)")
-    parser.add_argument("--devices", type=positive_int, default=2,
-                        help="host CPU devices for --distributed jax (default 2)")
-    parser.add_argument("--port", type=port_number, default=None,
-                        help="rendezvous port on 127.0.0.1 (default: a free one)")
-    parser.add_argument("--timeout", type=positive_float, default=60.0,
-                        help="seconds a torch rank waits for the others before failing")
+    parser.add_argument(
+        "--distributed",
+        type=engines,
+        default=[],
+        help="also run data-parallel: torch (DDP processes), jax (device mesh)",
+    )
+    parser.add_argument(
+        "--world-size",
+        type=positive_int,
+        default=2,
+        help="torch processes for --distributed torch (default 2)",
+    )
+    parser.add_argument(
+        "--devices",
+        type=positive_int,
+        default=2,
+        help="host CPU devices for --distributed jax (default 2)",
+    )
+    parser.add_argument(
+        "--port",
+        type=port_number,
+        default=None,
+        help="rendezvous port on 127.0.0.1 (default: a free one)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=60.0,
+        help="seconds a torch rank waits for the others before failing",
+    )
     return parser
 
 
@@ -76,6 +95,7 @@ def port_is_free(port):
 def check_distributed(args, run):
     """Exit with a one-line error for anything that would fail later; set up what must be
     set before a framework is imported (XLA's device count). Returns nothing."""
+
     def fail(message):
         raise SystemExit(f"error: {message}")
 
@@ -86,34 +106,48 @@ def check_distributed(args, run):
             fail(problem)
     if "jax" in args.distributed:
         if "jax" in sys.modules:
-            fail("--distributed jax must set XLA_FLAGS before jax is imported, and jax "
-                 "already is: run it from the command line")
+            fail(
+                "--distributed jax must set XLA_FLAGS before jax is imported, and jax "
+                "already is: run it from the command line"
+            )
         flags = os.environ.get("XLA_FLAGS", "")
         os.environ["XLA_FLAGS"] = f"{flags} {DEVICE_FLAG}={args.devices}".strip()
     for engine in args.distributed:
         try:
             import_module(engine)
         except ImportError as error:
-            fail(f"--distributed {engine} needs {engine}, which cannot be imported here "
-                 f"({error}); install it or use the full environment")
+            fail(
+                f"--distributed {engine} needs {engine}, which cannot be imported here "
+                f"({error}); install it or use the full environment"
+            )
     if "jax" in args.distributed:
         import jax
+
         if len(jax.devices()) < args.devices:
-            fail(f"--devices {args.devices}: jax sees only {len(jax.devices())} device(s) "
-                 f"({os.environ['XLA_FLAGS']!r} did not take effect)")
+            fail(
+                f"--devices {args.devices}: jax sees only {len(jax.devices())} device(s) "
+                f"({os.environ['XLA_FLAGS']!r} did not take effect)"
+            )
         if not jax.config.jax_enable_x64:
-            fail("--distributed jax needs JAX_ENABLE_X64=1 in the environment, as the "
-                 "jax backend does")
+            fail(
+                "--distributed jax needs JAX_ENABLE_X64=1 in the environment, as the "
+                "jax backend does"
+            )
     if "torch" in args.distributed:
         import torch.distributed as dist
+
         if not (dist.is_available() and dist.is_gloo_available()):
-            fail("--distributed torch needs torch.distributed with the gloo backend, "
-                 "which this torch build lacks")
+            fail(
+                "--distributed torch needs torch.distributed with the gloo backend, "
+                "which this torch build lacks"
+            )
         if args.port is None:
             args.port = free_port()  # another program could take it before the ranks do
         elif not port_is_free(args.port):
-            fail(f"--port {args.port} is in use on 127.0.0.1; choose another or leave "
-                 f"--port out to take a free one")
+            fail(
+                f"--port {args.port} is in use on 127.0.0.1; choose another or leave "
+                f"--port out to take a free one"
+            )
 
 
 def run_distributed(args, run, single):
@@ -124,9 +158,13 @@ def run_distributed(args, run, single):
     for engine in args.distributed:
         if engine == "torch":
             from reference.distributed.torch_ddp import DistributedError, run_ddp
+
             name = f"torch:{args.world_size}"
-            print(f"{name}: DistributedDataParallel on {args.world_size} processes (gloo, "
-                  f"127.0.0.1:{args.port}) ...", flush=True)
+            print(
+                f"{name}: DistributedDataParallel on {args.world_size} processes (gloo, "
+                f"127.0.0.1:{args.port}) ...",
+                flush=True,
+            )
             with tempfile.TemporaryDirectory() as out_dir:
                 try:
                     report = run_ddp(run, args, args.world_size, args.port, args.timeout, out_dir)
@@ -135,30 +173,53 @@ def run_distributed(args, run, single):
             result = report["result"]
             steps = len(result.result.history.step_seconds)
             start_up = report["total_seconds"] - report["train_seconds"]
-            print(f"{name}: {report['total_seconds']:.1f} s in all, of which {start_up:.1f} s "
-                  f"start-up (spawn, import torch, gloo rendezvous, DDP's first broadcast) and "
-                  f"{report['train_seconds']:.1f} s for {steps} steps, evaluations and the "
-                  f"final loss all-reduce; {report['threads']} torch thread(s) per process")
+            print(
+                f"{name}: {report['total_seconds']:.1f} s in all, of which {start_up:.1f} s "
+                f"start-up (spawn, import torch, gloo rendezvous, DDP's first broadcast) and "
+                f"{report['train_seconds']:.1f} s for {steps} steps, evaluations and the "
+                f"final loss all-reduce; {report['threads']} torch thread(s) per process"
+            )
         else:
             from reference.distributed.jax_sharded import ShardedBackend
             from reference.jax.optim import optimizers
             from scratch.training.train import train
+
             name = f"jax:{args.devices}"
-            print(f"{name}: one jitted step over a Mesh of {args.devices} CPU devices ...",
-                  flush=True)
+            print(
+                f"{name}: one jitted step over a Mesh of {args.devices} CPU devices ...", flush=True
+            )
             started = time.perf_counter()
-            backend = ShardedBackend(run.mlp, run.params, build_optimizer(run, optimizers),
-                                     run.dataset.task, args.devices)
-            train_result = train(backend, run.splits, run.plan, args.epochs, args.patience,
-                                 progress=not args.no_progress, label=name)
+            backend = ShardedBackend(
+                run.mlp,
+                run.params,
+                build_optimizer(run, optimizers),
+                run.dataset.task,
+                args.devices,
+            )
+            train_result = train(
+                backend,
+                run.splits,
+                run.plan,
+                args.epochs,
+                args.patience,
+                progress=not args.no_progress,
+                label=name,
+            )
             test_loss, test_accuracy = backend.evaluate(run.splits.test.X, run.splits.test.y)
             result = BackendResult(train_result, float(test_loss), float(test_accuracy))
-            print(f"{name}: {time.perf_counter() - started:.1f} s in all (the first step of "
-                  f"each batch shape compiles)")
+            print(
+                f"{name}: {time.perf_counter() - started:.1f} s in all (the first step of "
+                f"each batch shape compiles)"
+            )
         results[name] = result
         timed = {label: r for label, r in single.items() if label == engine}
         timed[name] = result
-        print(f"{name}: ms per step (median) " + ", ".join(
-            f"{label} {1000 * float(np.median(r.result.history.step_seconds)):.3f}"
-            for label, r in timed.items()) + f" on {cores()} core(s)")
+        print(
+            f"{name}: ms per step (median) "
+            + ", ".join(
+                f"{label} {1000 * float(np.median(r.result.history.step_seconds)):.3f}"
+                for label, r in timed.items()
+            )
+            + f" on {cores()} core(s)"
+        )
     return results

@@ -35,7 +35,6 @@ from scratch.training.data_parallel import shard_rows
 from scratch.training.run import BackendResult, build_optimizer
 from scratch.training.train import train
 
-
 GRACE_SECONDS = 2
 
 
@@ -72,27 +71,43 @@ def train_rank(run, args):
     its shards; returns rank 0's report (None on the other ranks)."""
     rank, world_size = dist.get_rank(), dist.get_world_size()
     started = time.perf_counter()
-    backend = DDPBackend(run.mlp, run.params, build_optimizer(run, optimizers),
-                         run.dataset.task, rank, world_size)
+    backend = DDPBackend(
+        run.mlp, run.params, build_optimizer(run, optimizers), run.dataset.task, rank, world_size
+    )
     if rank == 0:
         print(f"torch:{world_size}: all {world_size} ranks joined; training", flush=True)
-    result = train(backend, run.splits, run.plan, args.epochs, args.patience,
-                   progress=False, label=f"torch:{world_size}")
+    result = train(
+        backend,
+        run.splits,
+        run.plan,
+        args.epochs,
+        args.patience,
+        progress=False,
+        label=f"torch:{world_size}",
+    )
     shares = torch.tensor(result.history.step_loss, dtype=torch.float64)
     dist.all_reduce(shares)  # sum of every rank's share: each step's whole-batch loss
     result.history.step_loss[:] = shares.tolist()
     test_loss, test_accuracy = backend.evaluate(run.splits.test.X, run.splits.test.y)
     if rank != 0:
         return None
-    return {"result": BackendResult(result, float(test_loss), float(test_accuracy)),
-            "train_seconds": time.perf_counter() - started, "threads": torch.get_num_threads()}
+    return {
+        "result": BackendResult(result, float(test_loss), float(test_accuracy)),
+        "train_seconds": time.perf_counter() - started,
+        "threads": torch.get_num_threads(),
+    }
 
 
 def _rank(rank, world_size, port, timeout, run, args, out_dir):
     """One process started by spawn: join the group, train, rank 0 saves its report."""
     torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) // world_size))
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
-                            world_size=world_size, timeout=timedelta(seconds=timeout))
+    dist.init_process_group(
+        "gloo",
+        init_method=f"tcp://127.0.0.1:{port}",
+        rank=rank,
+        world_size=world_size,
+        timeout=timedelta(seconds=timeout),
+    )
     try:
         report = train_rank(run, args)
         if report is not None:
@@ -109,19 +124,26 @@ def run_ddp(run, args, world_size, port, timeout, out_dir):
     # spawn logs a warning as it stops the surviving ranks; the one-line error says so
     logging.getLogger("torch.multiprocessing.spawn").setLevel(logging.ERROR)
     try:
-        ranks = mp.spawn(_rank, args=(world_size, port, timeout, run, args, out_dir),
-                         nprocs=world_size, join=False)
+        ranks = mp.spawn(
+            _rank,
+            args=(world_size, port, timeout, run, args, out_dir),
+            nprocs=world_size,
+            join=False,
+        )
         # spawn's own wait loop, with a grace period: when one rank fails, the others get
         # GRACE_SECONDS to exit, then SIGTERM, then SIGKILL (a hung rank ignores SIGTERM)
         while not ranks.join(grace_period=GRACE_SECONDS):
             pass
     except mp.ProcessRaisedException as error:
         last = [line for line in str(error).strip().splitlines() if line.strip()][-1]
-        raise DistributedError(f"torch:{world_size}: rank {error.error_index} failed: "
-                               f"{last.strip()}") from None
+        raise DistributedError(
+            f"torch:{world_size}: rank {error.error_index} failed: {last.strip()}"
+        ) from None
     except mp.ProcessExitedException as error:
-        raise DistributedError(f"torch:{world_size}: rank {error.error_index} died "
-                               f"({error.msg}); the other ranks were stopped") from None
+        raise DistributedError(
+            f"torch:{world_size}: rank {error.error_index} died "
+            f"({error.msg}); the other ranks were stopped"
+        ) from None
     report = pickle.loads((Path(out_dir) / "rank0.pkl").read_bytes())
     report["total_seconds"] = time.perf_counter() - started
     return report
@@ -138,22 +160,39 @@ def main(argv=None):
     init_process_group reads (env://). Rank 0 then replays the run on single-process NumPy
     and reports both, as `python -m reference train` does."""
     import argparse
+
     from scratch.optim import optimizers as scratch_optimizers
     from scratch.training.data_parallel import check_workers
-    from scratch.training.run import (add_training_options, describe, finish_run,
-                                      positive_float, prepare, run_backend)
+    from scratch.training.run import (
+        add_training_options,
+        describe,
+        finish_run,
+        positive_float,
+        prepare,
+        run_backend,
+    )
     from scratch.training.train import Backend as NumpyBackend
 
-    parser = add_training_options(argparse.ArgumentParser(
-        prog="torchrun ... -m reference.distributed.torch_ddp", description=main.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter))
-    parser.add_argument("--timeout", type=positive_float, default=60.0,
-                        help="seconds a rank waits for the others before failing")
+    parser = add_training_options(
+        argparse.ArgumentParser(
+            prog="torchrun ... -m reference.distributed.torch_ddp",
+            description=main.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
+    parser.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=60.0,
+        help="seconds a rank waits for the others before failing",
+    )
     args = parser.parse_args(argv)
     if "RANK" not in os.environ:
-        raise SystemExit("error: start this with torchrun (it sets RANK and WORLD_SIZE); "
-                         "on one machine `python -m reference train --distributed torch` "
-                         "needs no torchrun")
+        raise SystemExit(
+            "error: start this with torchrun (it sets RANK and WORLD_SIZE); "
+            "on one machine `python -m reference train --distributed torch` "
+            "needs no torchrun"
+        )
     run = prepare(args)  # every rank builds the same run from the same options and seed
     world_size = int(os.environ["WORLD_SIZE"])
     problem = check_workers("world size", world_size, run.plan)
@@ -175,4 +214,5 @@ def main(argv=None):
 
 if __name__ == "__main__":
     import sys
+
     sys.exit(main())

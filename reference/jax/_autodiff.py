@@ -11,8 +11,10 @@ import numpy as np
 
 def require_x64():
     if not jax.config.jax_enable_x64:
-        raise RuntimeError("JAX is in float32-only mode: set JAX_ENABLE_X64=1 in the "
-                           "environment before importing jax (tox.ini does)")
+        raise RuntimeError(
+            "JAX is in float32-only mode: set JAX_ENABLE_X64=1 in the "
+            "environment before importing jax (tox.ini does)"
+        )
 
 
 def to_jax(array):
@@ -27,8 +29,7 @@ def to_numpy(array):
 def layer_vjp(layer, params, X, dY, **forward_kwargs):
     """Y = layer.forward(params, X); returns (Y, dX, grads) for upstream gradient dY."""
     params_j = {k: to_jax(v) for k, v in params.items()}
-    Y, pullback = jax.vjp(lambda p, x: layer.forward(p, x, **forward_kwargs),
-                          params_j, to_jax(X))
+    Y, pullback = jax.vjp(lambda p, x: layer.forward(p, x, **forward_kwargs), params_j, to_jax(X))
     grads, dX = pullback(to_jax(dY).astype(Y.dtype))
     return to_numpy(Y), to_numpy(dX), {k: to_numpy(g) for k, g in grads.items()}
 

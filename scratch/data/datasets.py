@@ -31,12 +31,12 @@ NAMES = tuple(SHIPPED) + TOY
 
 class Dataset(NamedTuple):
     name: str
-    X: np.ndarray            # (N, D) float64
-    y: np.ndarray            # (N,) int64 class labels, or float64 regression targets
-    task: str                # "classification" or "regression"
+    X: np.ndarray  # (N, D) float64
+    y: np.ndarray  # (N,) int64 class labels, or float64 regression targets
+    task: str  # "classification" or "regression"
     feature_names: tuple
-    target_names: tuple      # class names (classification) or the target's name
-    notes: tuple = ()        # what the loader decided for the user (dropped columns, task)
+    target_names: tuple  # class names (classification) or the target's name
+    notes: tuple = ()  # what the loader decided for the user (dropped columns, task)
 
     @property
     def num_classes(self):
@@ -67,13 +67,16 @@ def load(name, seed=0, n=400):
 def load_shipped(name, data_dir=DATA_DIR):
     path = Path(data_dir) / f"{name}.npz"
     if not path.exists():
-        raise MissingDatasetError(f"--dataset {name}: expected the shipped file {path}; it is "
-                                  f"missing (restore it from the repository, or reinstall)")
+        raise MissingDatasetError(
+            f"--dataset {name}: expected the shipped file {path}; it is "
+            f"missing (restore it from the repository, or reinstall)"
+        )
     digest = sha256_of(path)
     if digest != SHIPPED[name]:
         raise DatasetIntegrityError(
             f"dataset file {path} has SHA-256 {digest}, expected {SHIPPED[name]}: it was "
-            f"modified, truncated or replaced; restore it from the repository")
+            f"modified, truncated or replaced; restore it from the repository"
+        )
     with np.load(path, allow_pickle=False) as archive:
         X, y = archive["X"], archive["y"]
         features = tuple(str(f) for f in archive["feature_names"])
@@ -86,17 +89,30 @@ def load_shipped(name, data_dir=DATA_DIR):
 # Toy sets. Each is seeded, two-dimensional unless said otherwise, and classification.
 # ---------------------------------------------------------------------------------------
 
+
 def make_toy(name, n=400, seed=0, noise=None):
     n = check_positive_int("make_toy", "n", n)
     rng = np.random.default_rng(seed)
-    makers = {"xor": _xor, "moons": _moons, "circles": _circles, "spirals": _spirals,
-              "blobs": _blobs}
+    makers = {
+        "xor": _xor,
+        "moons": _moons,
+        "circles": _circles,
+        "spirals": _spirals,
+        "blobs": _blobs,
+    }
     if name not in makers:
         raise ValueError(f"make_toy expects a name in {list(makers)}; got {name!r}")
     X, y, classes = makers[name](rng, n, noise)
-    return Dataset(name, X.astype(np.float64), y.astype(np.int64), "classification",
-                   ("x1", "x2")[:X.shape[1]] if X.shape[1] <= 2 else
-                   tuple(f"x{i + 1}" for i in range(X.shape[1])), classes)
+    return Dataset(
+        name,
+        X.astype(np.float64),
+        y.astype(np.int64),
+        "classification",
+        ("x1", "x2")[: X.shape[1]]
+        if X.shape[1] <= 2
+        else tuple(f"x{i + 1}" for i in range(X.shape[1])),
+        classes,
+    )
 
 
 def _xor(rng, n, noise):
@@ -111,9 +127,11 @@ def _moons(rng, n, noise):
     noise = 0.1 if noise is None else check_real("moons", "noise", noise, low=0.0)
     y = rng.integers(0, 2, n)
     angle = rng.uniform(0, np.pi, n)
-    X = np.where(y[:, None] == 0,
-                 np.stack([np.cos(angle), np.sin(angle)], axis=1),
-                 np.stack([1 - np.cos(angle), 0.5 - np.sin(angle)], axis=1))
+    X = np.where(
+        y[:, None] == 0,
+        np.stack([np.cos(angle), np.sin(angle)], axis=1),
+        np.stack([1 - np.cos(angle), 0.5 - np.sin(angle)], axis=1),
+    )
     return X + noise * rng.standard_normal((n, 2)), y, ("upper moon", "lower moon")
 
 
@@ -160,16 +178,39 @@ def _blobs(rng, n, noise):
 # ---------------------------------------------------------------------------------------
 
 # what pandas reads as missing (its default na_values), compared case-insensitively
-MISSING = frozenset(m.lower() for m in (
-    "", "NA", "N/A", "n/a", "NaN", "-NaN", "nan", "-nan", "null", "NULL", "None", "<NA>",
-    "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "1.#IND", "1.#QNAN"))
+MISSING = frozenset(
+    m.lower()
+    for m in (
+        "",
+        "NA",
+        "N/A",
+        "n/a",
+        "NaN",
+        "-NaN",
+        "nan",
+        "-nan",
+        "null",
+        "NULL",
+        "None",
+        "<NA>",
+        "#N/A",
+        "#N/A N/A",
+        "#NA",
+        "-1.#IND",
+        "-1.#QNAN",
+        "1.#IND",
+        "1.#QNAN",
+    )
+)
 DELIMITERS = (",", ";", "\t")
 # A numeric target is a class label when every value is a whole number and there are at
 # most this many distinct values; otherwise (fractions, or more distinct values, such as
 # diabetes' 214 whole-number disease scores) it is a regression target.
 MAX_INFERRED_CLASSES = 20
-TASK_RULE = (f"classification when every target is text or a whole number with at most "
-             f"{MAX_INFERRED_CLASSES} distinct values, otherwise regression")
+TASK_RULE = (
+    f"classification when every target is text or a whole number with at most "
+    f"{MAX_INFERRED_CLASSES} distinct values, otherwise regression"
+)
 
 
 class CSVError(DataError):
@@ -211,30 +252,42 @@ def load_csv(path, target, task=None, drop_missing=False):
     """
     path = Path(path)
     if task not in (None, "classification", "regression"):
-        raise ValueError(f"load_csv expects task None, 'classification' or 'regression'; got {task!r}")
+        raise ValueError(
+            f"load_csv expects task None, 'classification' or 'regression'; got {task!r}"
+        )
     name = f"--csv {path}"
     if not path.is_file():
-        raise CSVError(f"{name}: expected an existing CSV file; "
-                       f"got {'a folder' if path.is_dir() else 'no such file'}")
+        raise CSVError(
+            f"{name}: expected an existing CSV file; "
+            f"got {'a folder' if path.is_dir() else 'no such file'}"
+        )
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")  # -sig: strips the byte-order mark Excel writes
     except UnicodeDecodeError as error:
-        raise CSVError(f"{name}: expected UTF-8 text; byte {error.start} is "
-                       f"{raw[error.start:error.start + 1]!r} (binary file, or another "
-                       f"encoding: save it as UTF-8)") from None
+        raise CSVError(
+            f"{name}: expected UTF-8 text; byte {error.start} is "
+            f"{raw[error.start : error.start + 1]!r} (binary file, or another "
+            f"encoding: save it as UTF-8)"
+        ) from None
     lines = text.splitlines()
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None:
         raise CSVError(f"{name}: expected a header row and data rows; the file is empty")
     delimiter = _sniff_delimiter(lines[first])
     if delimiter is None:
-        raise CSVError(f"{name}: expected a header row with at least two columns separated "
-                       f"by , ; or tab; got {lines[first][:60]!r}")
+        raise CSVError(
+            f"{name}: expected a header row with at least two columns separated "
+            f"by , ; or tab; got {lines[first][:60]!r}"
+        )
     # (line number as an editor shows it, fields); csv handles quotes and CRLF
-    rows = [(number, fields) for number, fields in
-            enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1)
-            if fields and fields != [""] and not (len(fields) == 1 and not fields[0].strip())]
+    rows = [
+        (number, fields)
+        for number, fields in enumerate(
+            csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1
+        )
+        if fields and fields != [""] and not (len(fields) == 1 and not fields[0].strip())
+    ]
     (_, header), body = rows[0], rows[1:]
     header = [h.strip() for h in header]
     notes = []
@@ -242,46 +295,60 @@ def load_csv(path, target, task=None, drop_missing=False):
         raise CSVError(f"{name} has a header but no data rows")
     for number, fields in body:
         if len(fields) != len(header):
-            raise CSVError(f"{name} line {number} has {len(fields)} fields; the header has "
-                           f"{len(header)} (delimiter {delimiter!r})")
+            raise CSVError(
+                f"{name} line {number} has {len(fields)} fields; the header has "
+                f"{len(header)} (delimiter {delimiter!r})"
+            )
     columns = [[fields[c].strip() for _, fields in body] for c in range(len(header))]
     if header[0] in ("", "Unnamed: 0") and _is_index(columns[0]):
-        notes.append(f"column 1 ({header[0] or 'unnamed'}) holds the row numbers of a pandas "
-                     f"index: dropped, not used as a feature")
+        notes.append(
+            f"column 1 ({header[0] or 'unnamed'}) holds the row numbers of a pandas "
+            f"index: dropped, not used as a feature"
+        )
         header, columns = header[1:], columns[1:]
     unnamed = [i + 1 for i, h in enumerate(header) if h == ""]
     if unnamed:
-        raise CSVError(f"{name}: expected a name for every column in the header; column "
-                       f"{unnamed[0]} has none")
+        raise CSVError(
+            f"{name}: expected a name for every column in the header; column {unnamed[0]} has none"
+        )
     repeated = sorted({h for h in header if header.count(h) > 1})
     if repeated:
         raise CSVError(f"{name}: expected distinct column names; {repeated[0]!r} is repeated")
     if target not in header:
-        raise CSVError(f"--target {target!r}: expected a column of {path.name}; its columns "
-                       f"are {header}")
+        raise CSVError(
+            f"--target {target!r}: expected a column of {path.name}; its columns are {header}"
+        )
     t = header.index(target)
     if len(header) < 2:
-        raise CSVError(f"{name}: expected at least one feature column besides --target "
-                       f"{target!r}; got no other column")
+        raise CSVError(
+            f"{name}: expected at least one feature column besides --target "
+            f"{target!r}; got no other column"
+        )
     line_numbers = [number for number, _ in body]
-    missing = np.array([[value.lower() in MISSING for value in column]
-                        for column in columns]).T  # (N, columns)
+    missing = np.array(
+        [[value.lower() in MISSING for value in column] for column in columns]
+    ).T  # (N, columns)
     if missing.any():
         rows_with, cols_with = np.nonzero(missing)
         where = f"line {line_numbers[rows_with[0]]}, column {header[cols_with[0]]!r}"
         rows_missing = int(missing.any(axis=1).sum())
         if not drop_missing:
-            raise CSVError(f"{name} has {int(missing.sum())} missing values (empty, NA, NaN, "
-                           f"null...) in {rows_missing} rows, the first at {where}; expected "
-                           f"none: fill them in, or pass --drop-missing to drop those rows")
+            raise CSVError(
+                f"{name} has {int(missing.sum())} missing values (empty, NA, NaN, "
+                f"null...) in {rows_missing} rows, the first at {where}; expected "
+                f"none: fill them in, or pass --drop-missing to drop those rows"
+            )
         keep = ~missing.any(axis=1)
         if not keep.any():
-            raise CSVError(f"{name}: every one of its {len(keep)} rows has a missing value; "
-                           f"--drop-missing would leave none")
+            raise CSVError(
+                f"{name}: every one of its {len(keep)} rows has a missing value; "
+                f"--drop-missing would leave none"
+            )
         columns = [[v for v, k in zip(column, keep) if k] for column in columns]
         line_numbers = [n for n, k in zip(line_numbers, keep) if k]
-        notes.append(f"dropped {rows_missing} of {len(keep)} rows with missing values "
-                     f"(the first at {where})")
+        notes.append(
+            f"dropped {rows_missing} of {len(keep)} rows with missing values (the first at {where})"
+        )
     decimal_comma = delimiter == ";"
     features = [h for i, h in enumerate(header) if i != t]
     X = np.empty((len(line_numbers), len(features)))
@@ -290,13 +357,18 @@ def load_csv(path, target, task=None, drop_missing=False):
             try:
                 X[r, j] = _number(value, decimal_comma)
             except ValueError:
-                raise CSVError(f"{name} line {line_numbers[r]}, column {header[c]!r}: expected "
-                               f"a number (features must be numeric); got {value!r}") from None
+                raise CSVError(
+                    f"{name} line {line_numbers[r]}, column {header[c]!r}: expected "
+                    f"a number (features must be numeric); got {value!r}"
+                ) from None
             if not np.isfinite(X[r, j]):
-                raise CSVError(f"{name} line {line_numbers[r]}, column {header[c]!r}: expected "
-                               f"a finite number; got {value!r}")
-    y, task, target_names, how = _targets(name, target, columns[t], line_numbers, task,
-                                          decimal_comma)
+                raise CSVError(
+                    f"{name} line {line_numbers[r]}, column {header[c]!r}: expected "
+                    f"a finite number; got {value!r}"
+                )
+    y, task, target_names, how = _targets(
+        name, target, columns[t], line_numbers, task, decimal_comma
+    )
     notes.append(how)
     return Dataset(path.stem, X, y, task, tuple(features), target_names, tuple(notes))
 
@@ -319,14 +391,18 @@ def _targets(name, target, values, line_numbers, task, decimal_comma):
             numbers.append(_number(value, decimal_comma))
         except ValueError:
             if task == "regression":
-                raise CSVError(f"--task regression: expected a number in every row of "
-                               f"column {target!r}; got {value!r} on line {number}") from None
+                raise CSVError(
+                    f"--task regression: expected a number in every row of "
+                    f"column {target!r}; got {value!r} on line {number}"
+                ) from None
             numbers = None
             break
     if numbers is not None and not np.all(np.isfinite(numbers)):
         bad = next(i for i, v in enumerate(numbers) if not np.isfinite(v))
-        raise CSVError(f"{name} line {line_numbers[bad]}, column {target!r}: expected a "
-                       f"finite number; got {values[bad]!r}")
+        raise CSVError(
+            f"{name} line {line_numbers[bad]}, column {target!r}: expected a "
+            f"finite number; got {values[bad]!r}"
+        )
     if numbers is None:
         reason = "text"
         inferred = "classification"
@@ -342,8 +418,10 @@ def _targets(name, target, values, line_numbers, task, decimal_comma):
         else:
             reason, inferred = "numbers with fractions", "regression"
     if task is None:
-        how = (f"task: {inferred}, inferred from target {target!r}: {reason} (rule: "
-               f"{TASK_RULE}; --task overrides)")
+        how = (
+            f"task: {inferred}, inferred from target {target!r}: {reason} (rule: "
+            f"{TASK_RULE}; --task overrides)"
+        )
         task = inferred
     else:
         how = f"task: {task} (from --task; inference would say {inferred}: {reason})"
@@ -356,7 +434,9 @@ def _targets(name, target, values, line_numbers, task, decimal_comma):
     else:
         names = tuple(str(int(v)) if v == int(v) else str(v) for v in classes)
     if len(classes) < 2:
-        raise CSVError(f"--target {target!r}: expected at least 2 classes for classification; "
-                       f"got the single class {names[0]!r} in all {len(y)} rows")
+        raise CSVError(
+            f"--target {target!r}: expected at least 2 classes for classification; "
+            f"got the single class {names[0]!r} in all {len(y)} rows"
+        )
     shown = ", ".join(names[:10]) + (f", ... ({len(names)} classes)" if len(names) > 10 else "")
     return y.astype(np.int64), task, names, how + f"; classes: {shown}"

@@ -18,9 +18,9 @@ from scratch.protocol import check_real
 
 
 class Subset(NamedTuple):
-    X: np.ndarray      # (n, D)
-    y: np.ndarray      # (n,)
-    role: str          # "train", "validation" or "test"
+    X: np.ndarray  # (n, D)
+    y: np.ndarray  # (n,)
+    role: str  # "train", "validation" or "test"
     indices: np.ndarray  # (n,) rows of the original dataset
 
 
@@ -36,8 +36,10 @@ def split_indices(y, validation=0.15, test=0.15, seed=0, stratify=True):
     check_real("split", "validation", validation, low=0.0, high=1.0, high_open=True)
     check_real("split", "test", test, low=0.0, high=1.0, high_open=True)
     if validation + test >= 1:
-        raise ValueError(f"split expects validation + test < 1 (some rows must remain to "
-                         f"train on); got {validation} + {test}")
+        raise ValueError(
+            f"split expects validation + test < 1 (some rows must remain to "
+            f"train on); got {validation} + {test}"
+        )
     rng = np.random.default_rng(seed)
     groups = [np.flatnonzero(y == c) for c in np.unique(y)] if stratify else [np.arange(len(y))]
     parts = {"train": [], "validation": [], "test": []}
@@ -46,8 +48,8 @@ def split_indices(y, validation=0.15, test=0.15, seed=0, stratify=True):
         n_test = int(round(test * len(rows)))
         n_val = int(round(validation * len(rows)))
         parts["test"].append(rows[:n_test])
-        parts["validation"].append(rows[n_test:n_test + n_val])
-        parts["train"].append(rows[n_test + n_val:])
+        parts["validation"].append(rows[n_test : n_test + n_val])
+        parts["train"].append(rows[n_test + n_val :])
     # shuffle across classes too, so that no part is ordered by class
     return {role: rng.permutation(np.concatenate(p)) for role, p in parts.items()}
 
@@ -58,8 +60,9 @@ def split(dataset, validation=0.15, test=0.15, seed=0):
     indices = split_indices(dataset.y, validation, test, seed, stratify)
     if len(indices["train"]) == 0:
         raise ValueError(f"split left no training rows from {len(dataset.y)} rows")
-    subsets = {role: Subset(dataset.X[rows], dataset.y[rows], role, rows)
-               for role, rows in indices.items()}
+    subsets = {
+        role: Subset(dataset.X[rows], dataset.y[rows], role, rows) for role, rows in indices.items()
+    }
     return Splits(subsets["train"], subsets["validation"], subsets["test"])
 
 
@@ -80,26 +83,33 @@ class Standardizer:
     @classmethod
     def fit(cls, train, method="standard"):
         if not isinstance(train, Subset):
-            raise TypeError(f"Standardizer.fit expects the training Subset (splits.train); got "
-                            f"{type(train).__name__}: a bare array may hold validation or test "
-                            f"rows, whose statistics would leak into training")
+            raise TypeError(
+                f"Standardizer.fit expects the training Subset (splits.train); got "
+                f"{type(train).__name__}: a bare array may hold validation or test "
+                f"rows, whose statistics would leak into training"
+            )
         if train.role != "train":
-            raise ValueError(f"Standardizer.fit expects the training subset; got the "
-                             f"{train.role!r} subset (fitting on it leaks its statistics "
-                             f"into training)")
+            raise ValueError(
+                f"Standardizer.fit expects the training subset; got the "
+                f"{train.role!r} subset (fitting on it leaks its statistics "
+                f"into training)"
+            )
         if method == "standard":
             centre, scale = train.X.mean(axis=0), train.X.std(axis=0)  # (D,), (D,)
         elif method == "minmax":
             centre = train.X.min(axis=0)  # (D,)
             scale = train.X.max(axis=0) - centre  # (D,)
         else:
-            raise ValueError(f"Standardizer.fit expects method 'standard' or 'minmax'; got {method!r}")
+            raise ValueError(
+                f"Standardizer.fit expects method 'standard' or 'minmax'; got {method!r}"
+            )
         return cls(centre, np.where(scale > 0, scale, 1.0), method)
 
     def transform(self, X):
         if X.ndim != 2 or X.shape[1] != self.mean.shape[0]:
-            raise ValueError(f"Standardizer expects X of shape (N, {self.mean.shape[0]}); "
-                             f"got {X.shape}")
+            raise ValueError(
+                f"Standardizer expects X of shape (N, {self.mean.shape[0]}); got {X.shape}"
+            )
         return (X - self.mean) / self.std
 
     def transform_splits(self, splits):
@@ -110,6 +120,7 @@ def duplicates_across_splits(splits):
     """[(role_a, role_b, number of rows of role_b that also appear in role_a)] for every
     pair that shares a feature row: duplicated rows make validation and test scores
     measure memory, not generalisation."""
+
     def row_keys(X):
         return {np.ascontiguousarray(row).tobytes() for row in X}
 
@@ -117,7 +128,7 @@ def duplicates_across_splits(splits):
     report = []
     roles = [s.role for s in splits]
     for i, a in enumerate(roles):
-        for b in roles[i + 1:]:
+        for b in roles[i + 1 :]:
             shared = len(keys[a] & keys[b])
             if shared:
                 report.append((a, b, shared))
@@ -141,12 +152,16 @@ class TargetScaler:
     @classmethod
     def fit(cls, train):
         if not isinstance(train, Subset) or train.role != "train":
-            raise ValueError(f"TargetScaler.fit expects the training Subset (splits.train); got "
-                             f"{getattr(train, 'role', type(train).__name__)!r}")
+            raise ValueError(
+                f"TargetScaler.fit expects the training Subset (splits.train); got "
+                f"{getattr(train, 'role', type(train).__name__)!r}"
+            )
         std = float(np.std(train.y))
         if not (std > 0 and np.isfinite(std)):
-            raise ValueError(f"TargetScaler.fit expects a target that varies on the training "
-                             f"split; its standard deviation is {std}")
+            raise ValueError(
+                f"TargetScaler.fit expects a target that varies on the training "
+                f"split; its standard deviation is {std}"
+            )
         return cls(np.mean(train.y), std)
 
     def transform(self, y):
@@ -172,23 +187,35 @@ def check_trainable(splits, task, num_classes=None, batch_size=None):
         present = np.unique(np.concatenate([s.y for s in splits]))
         classes = max(num_classes or 0, len(present))
         if len(present) < 2:
-            raise ValueError(f"the target has a single class ({present.tolist()}) in {rows} "
-                             f"rows: there is nothing to tell apart; classification needs at "
-                             f"least 2 classes")
+            raise ValueError(
+                f"the target has a single class ({present.tolist()}) in {rows} "
+                f"rows: there is nothing to tell apart; classification needs at "
+                f"least 2 classes"
+            )
         if rows < classes:
-            raise ValueError(f"{rows} rows for {classes} classes: fewer rows than classes, "
-                             f"so some class has no example at all")
+            raise ValueError(
+                f"{rows} rows for {classes} classes: fewer rows than classes, "
+                f"so some class has no example at all"
+            )
     for s in splits:
         if len(s.y) == 0:
-            raise ValueError(f"the {s.role} split is empty ({rows} rows in all, split "
-                             f"{len(splits.train.y)}/{len(splits.validation.y)}/"
-                             f"{len(splits.test.y)}): give at least ~20 rows")
+            raise ValueError(
+                f"the {s.role} split is empty ({rows} rows in all, split "
+                f"{len(splits.train.y)}/{len(splits.validation.y)}/"
+                f"{len(splits.test.y)}): give at least ~20 rows"
+            )
     if task == "classification" and len(np.unique(splits.train.y)) < 2:
-        raise ValueError(f"the training split holds a single class "
-                         f"({np.unique(splits.train.y).tolist()}): give more rows per class")
+        raise ValueError(
+            f"the training split holds a single class "
+            f"({np.unique(splits.train.y).tolist()}): give more rows per class"
+        )
     if task == "regression" and not np.ptp(splits.train.y) > 0:
-        raise ValueError(f"the target is constant on the training split (every value is "
-                         f"{splits.train.y[0]:.6g}): there is nothing to learn")
+        raise ValueError(
+            f"the target is constant on the training split (every value is "
+            f"{splits.train.y[0]:.6g}): there is nothing to learn"
+        )
     if batch_size is not None and batch_size > len(splits.train.y):
-        raise ValueError(f"--batch-size {batch_size} is larger than the training split "
-                         f"({len(splits.train.y)} rows)")
+        raise ValueError(
+            f"--batch-size {batch_size} is larger than the training split "
+            f"({len(splits.train.y)} rows)"
+        )

@@ -19,8 +19,17 @@ def toy_splits(name, n=300, seed=0, noise=None):
     return Standardizer.fit(splits.train).transform_splits(splits)
 
 
-def train_mlp(splits, sizes, optimizer, activation="relu", dropout=0.0, epochs=20,
-              batch_size=32, patience=None, seed=0):
+def train_mlp(
+    splits,
+    sizes,
+    optimizer,
+    activation="relu",
+    dropout=0.0,
+    epochs=20,
+    batch_size=32,
+    patience=None,
+    seed=0,
+):
     """(TrainResult, mlp, backend) for one run of the project's training loop."""
     mlp = MLP(sizes, activation=activation, dropout=dropout)
     backend = Backend(mlp, mlp.init(np.random.default_rng(seed)), optimizer)
@@ -31,8 +40,10 @@ def train_mlp(splits, sizes, optimizer, activation="relu", dropout=0.0, epochs=2
 
 def pyplot():
     import matplotlib
+
     matplotlib.use("Agg")  # files only, no display
     import matplotlib.pyplot as plt
+
     return plt
 
 

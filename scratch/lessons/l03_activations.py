@@ -51,10 +51,13 @@ def stack_gradient_norms(activation, depth=10, width=32, batch=64, seed=0):
 
 def measure(seed=0):
     from scratch.lessons._common import toy_splits, train_mlp
+
     rng = np.random.default_rng(seed)
     x = np.linspace(-4, 4, 161)[:, None]  # (161, 1)
-    curves = {name: (cls().forward({}, x)[0][:, 0], derivative(cls(), x)[:, 0])
-              for name, cls in ACTIVATIONS.items()}
+    curves = {
+        name: (cls().forward({}, x)[0][:, 0], derivative(cls(), x)[:, 0])
+        for name, cls in ACTIVATIONS.items()
+    }
     negatives = np.array([[-1.0, -2.0, -3.0]])
     at_negatives = {name: derivative(cls(), negatives)[0] for name, cls in ACTIVATIONS.items()}
 
@@ -76,55 +79,82 @@ def measure(seed=0):
     for lr in lrs:
         result, mlp, backend = train_mlp(splits, [2, 64, 64, 2], SGD(lr=lr), epochs=5, seed=seed)
         _, cache = mlp.forward(backend.params, splits.train.X)
-        dead_by_lr.append([float(np.mean(np.all(c.Y == 0, axis=0)))
-                           for layer, c in zip(mlp.layers, cache.caches) if isinstance(layer, ReLU)])
+        dead_by_lr.append(
+            [
+                float(np.mean(np.all(c.Y == 0, axis=0)))
+                for layer, c in zip(mlp.layers, cache.caches)
+                if isinstance(layer, ReLU)
+            ]
+        )
 
     stacks = {name: stack_gradient_norms(name, seed=seed) for name in ACTIVATIONS}
     trained = {}
     for name in ACTIVATIONS:
-        result, _, _ = train_mlp(splits, [2, 32, 32, 2], Adam(lr=0.01), activation=name,
-                                 epochs=30, seed=seed)
+        result, _, _ = train_mlp(
+            splits, [2, 32, 32, 2], Adam(lr=0.01), activation=name, epochs=30, seed=seed
+        )
         best = result.best_epoch - 1
         trained[name] = (result.history.train_accuracy[best], result.history.val_accuracy[best])
-    return {"x": x[:, 0], "curves": curves, "negatives": negatives[0],
-            "at_negatives": at_negatives, "shifts": shifts, "dead_by_shift": dead_by_shift,
-            "shift_layer": (X, params["W"], params["b"]), "lrs": lrs, "dead_by_lr": dead_by_lr,
-            "stacks": stacks, "trained": trained}
+    return {
+        "x": x[:, 0],
+        "curves": curves,
+        "negatives": negatives[0],
+        "at_negatives": at_negatives,
+        "shifts": shifts,
+        "dead_by_shift": dead_by_shift,
+        "shift_layer": (X, params["W"], params["b"]),
+        "lrs": lrs,
+        "dead_by_lr": dead_by_lr,
+        "stacks": stacks,
+        "trained": trained,
+    }
 
 
 def answer(m):
     lines = ["f'(x) at x = " + ", ".join(f"{v:g}" for v in m["negatives"]) + ":"]
     for name, values in m["at_negatives"].items():
         lines.append(f"  {name:<8}" + "".join(f"{v:>11.4g}" for v in values))
-    lines.append("ReLU, dead units (zero on all 32 rows) of Linear(64, 256) as its bias shifts "
-                 "down by s:")
-    lines.append("  " + "   ".join(f"s={s:g}: {d:.0%}" for s, d in
-                                  zip(m["shifts"], m["dead_by_shift"])))
+    lines.append(
+        "ReLU, dead units (zero on all 32 rows) of Linear(64, 256) as its bias shifts down by s:"
+    )
+    lines.append(
+        "  " + "   ".join(f"s={s:g}: {d:.0%}" for s, d in zip(m["shifts"], m["dead_by_shift"]))
+    )
     lines.append("ReLU, dead units per hidden layer after 5 epochs of SGD on spirals:")
     for lr, dead in zip(m["lrs"], m["dead_by_lr"]):
         lines.append(f"  lr={lr:<5g} " + ", ".join(f"{d:.0%}" for d in dead))
-    lines.append("||gradient|| at each Linear's input in a 10-layer stack (first layer ... top), "
-                 "and first / top:")
+    lines.append(
+        "||gradient|| at each Linear's input in a 10-layer stack (first layer ... top), "
+        "and first / top:"
+    )
     for name, (norms, _) in m["stacks"].items():
-        lines.append(f"  {name:<8}" + " ".join(f"{n:.2g}" for n in norms)
-                     + f"   ratio {norms[0] / norms[-1]:.2g}")
-    lines.append("The same MLP [2, 32, 32, 2] on spirals, Adam 0.01, 30 epochs, accuracy "
-                 "train / validation at the best epoch:")
+        lines.append(
+            f"  {name:<8}"
+            + " ".join(f"{n:.2g}" for n in norms)
+            + f"   ratio {norms[0] / norms[-1]:.2g}"
+        )
+    lines.append(
+        "The same MLP [2, 32, 32, 2] on spirals, Adam 0.01, 30 epochs, accuracy "
+        "train / validation at the best epoch:"
+    )
     for name, (train_acc, val_acc) in m["trained"].items():
         lines.append(f"  {name:<8}{train_acc:.3f} / {val_acc:.3f}")
     sigmoid_ratio = m["stacks"]["sigmoid"][0][0] / m["stacks"]["sigmoid"][0][-1]
-    lines.append(f"Answer: ReLU's failure is dead units (zero gradient for x < 0: "
-                 f"{max(m['dead_by_lr'][-1]):.0%} of a layer at lr {m['lrs'][-1]:g}); "
-                 f"sigmoid's is vanishing gradients (f' <= 1/4; the first layer of the stack "
-                 f"gets {sigmoid_ratio:.2g} of the top's); GELU keeps a gradient for negative "
-                 f"inputs ({m['at_negatives']['gelu'][0]:.3f} at x = -1, though it fades too: "
-                 f"{m['at_negatives']['gelu'][-1]:.3f} at x = -3) at the price of a costlier "
-                 f"function.")
+    lines.append(
+        f"Answer: ReLU's failure is dead units (zero gradient for x < 0: "
+        f"{max(m['dead_by_lr'][-1]):.0%} of a layer at lr {m['lrs'][-1]:g}); "
+        f"sigmoid's is vanishing gradients (f' <= 1/4; the first layer of the stack "
+        f"gets {sigmoid_ratio:.2g} of the top's); GELU keeps a gradient for negative "
+        f"inputs ({m['at_negatives']['gelu'][0]:.3f} at x = -1, though it fades too: "
+        f"{m['at_negatives']['gelu'][-1]:.3f} at x = -3) at the price of a costlier "
+        f"function."
+    )
     return "\n".join(lines)
 
 
 def draw(m, path):
     from scratch.lessons._common import pyplot, save_figure
+
     plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     for i, (name, (f, df)) in enumerate(m["curves"].items()):

@@ -76,7 +76,7 @@ def measure(seed=0):
     Z = np.stack([wrong_logits, np.zeros_like(wrong_logits), np.zeros_like(wrong_logits)], 1)
     y = np.ones(len(Z), dtype=np.int64)  # the correct class is 1, whose logit stays 0
     # one example at a time: a batch's mean would divide each gradient by N
-    per_example = [logit_gradients(Z[i:i + 1], y[i:i + 1]) for i in range(len(Z))]
+    per_example = [logit_gradients(Z[i : i + 1], y[i : i + 1]) for i in range(len(Z))]
     dZ_ce = np.vstack([ce for ce, _ in per_example])  # (6, 3)
     dZ_mse = np.vstack([mse for _, mse in per_example])  # (6, 3)
     P = Softmax().forward({}, Z)[0]
@@ -84,8 +84,10 @@ def measure(seed=0):
     digits = load("digits")
     splits = split(digits, seed=seed)
     splits = Standardizer.fit(splits.train, method="minmax").transform_splits(splits)
-    curves = {name: train_classifier(name, splits, digits.num_classes, seed=seed)
-              for name in ("cross-entropy", "MSE")}
+    curves = {
+        name: train_classifier(name, splits, digits.num_classes, seed=seed)
+        for name in ("cross-entropy", "MSE")
+    }
 
     rng = np.random.default_rng(seed)
     x = rng.uniform(-2, 2, (100, 1))
@@ -97,41 +99,60 @@ def measure(seed=0):
         refusal = "accepted (unexpected)"
     except (TypeError, ValueError) as error:
         refusal = f"{type(error).__name__}: {error}"
-    return {"wrong_logits": wrong_logits, "p_correct": P[:, 1], "dz_ce": dZ_ce[:, 1],
-            "dz_mse": dZ_mse[:, 1], "curves": curves, "line": (slope, intercept),
-            "lstsq": tuple(float(v) for v in lstsq), "final_mse": final_mse, "refusal": refusal}
+    return {
+        "wrong_logits": wrong_logits,
+        "p_correct": P[:, 1],
+        "dz_ce": dZ_ce[:, 1],
+        "dz_mse": dZ_mse[:, 1],
+        "curves": curves,
+        "line": (slope, intercept),
+        "lstsq": tuple(float(v) for v in lstsq),
+        "final_mse": final_mse,
+        "refusal": refusal,
+    }
 
 
 def answer(m):
-    lines = ["One example, 3 classes, correct class 1 with logit 0; a wrong class's logit grows:",
-             f"  {'wrong logit':>11}{'p_correct':>11}{'CE dL/dz_y':>12}{'MSE dL/dz_y':>13}"]
+    lines = [
+        "One example, 3 classes, correct class 1 with logit 0; a wrong class's logit grows:",
+        f"  {'wrong logit':>11}{'p_correct':>11}{'CE dL/dz_y':>12}{'MSE dL/dz_y':>13}",
+    ]
     for row in zip(m["wrong_logits"], m["p_correct"], m["dz_ce"], m["dz_mse"]):
         lines.append(f"  {row[0]:>11g}{row[1]:>11.4f}{row[2]:>12.4f}{row[3]:>13.2e}")
     ce, mse = m["curves"]["cross-entropy"], m["curves"]["MSE"]
-    lines.append("digits, MLP [64, 32, 10], SGD lr 0.5, batch 32; validation accuracy every 50 "
-                 "steps:")
+    lines.append(
+        "digits, MLP [64, 32, 10], SGD lr 0.5, batch 32; validation accuracy every 50 steps:"
+    )
     lines.append("  cross-entropy " + " ".join(f"{a:.3f}" for a in ce))
     lines.append("  MSE           " + " ".join(f"{a:.3f}" for a in mse))
-    lines.append(f"regression t = 3x - 2 + noise: gradient descent on MSE finds slope "
-                 f"{m['line'][0]:.4f}, intercept {m['line'][1]:.4f}; least squares: "
-                 f"{m['lstsq'][0]:.4f}, {m['lstsq'][1]:.4f}")
+    lines.append(
+        f"regression t = 3x - 2 + noise: gradient descent on MSE finds slope "
+        f"{m['line'][0]:.4f}, intercept {m['line'][1]:.4f}; least squares: "
+        f"{m['lstsq'][0]:.4f}, {m['lstsq'][1]:.4f}"
+    )
     lines.append(f"cross-entropy on that real target: {m['refusal']}")
-    lines.append(f"Answer: for classes use cross-entropy: when the model is confidently wrong "
-                 f"its gradient stays near -1 ({m['dz_ce'][-1]:.3f}) while MSE's through the "
-                 f"softmax fades ({m['dz_mse'][-1]:.1e}), and after the same steps it reaches "
-                 f"{ce[-1]:.3f} validation accuracy against MSE's {mse[-1]:.3f}. For a real-valued "
-                 f"target use MSE (its minimiser is least squares); cross-entropy needs classes.")
+    lines.append(
+        f"Answer: for classes use cross-entropy: when the model is confidently wrong "
+        f"its gradient stays near -1 ({m['dz_ce'][-1]:.3f}) while MSE's through the "
+        f"softmax fades ({m['dz_mse'][-1]:.1e}), and after the same steps it reaches "
+        f"{ce[-1]:.3f} validation accuracy against MSE's {mse[-1]:.3f}. For a real-valued "
+        f"target use MSE (its minimiser is least squares); cross-entropy needs classes."
+    )
     return "\n".join(lines)
 
 
 def draw(m, path):
     from scratch.lessons._common import pyplot, save_figure
+
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     axes[0].plot(m["wrong_logits"], -m["dz_ce"], "o-", label="cross-entropy")
     axes[0].plot(m["wrong_logits"], -m["dz_mse"], "s-", label="MSE on probabilities")
-    axes[0].set(yscale="log", xlabel="wrong class's logit",
-                title="|dL/dz| on the correct logit (one example)")
+    axes[0].set(
+        yscale="log",
+        xlabel="wrong class's logit",
+        title="|dL/dz| on the correct logit (one example)",
+    )
     for name, curve in m["curves"].items():
         axes[1].plot(np.arange(len(curve)) * 50, curve, "o-", label=name)
     axes[1].set(xlabel="SGD step", ylabel="validation accuracy", title="digits")

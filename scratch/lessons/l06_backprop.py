@@ -28,11 +28,15 @@ RECOMPUTE = {
     "1:ReLU.Y": ("rerun Linear 0 and ReLU", lambda N, D, H, C: N * D * H + N * H),
     "2:Dropout.scaled_mask": ("random: replay the generator's state, or keep the mask", None),
     "2:Dropout.mask": ("random: replay the generator's state, or keep the mask", None),
-    "3:Linear.X": ("rerun Linear 0, ReLU, and apply the mask",
-                   lambda N, D, H, C: N * D * H + 2 * N * H),
+    "3:Linear.X": (
+        "rerun Linear 0, ReLU, and apply the mask",
+        lambda N, D, H, C: N * D * H + 2 * N * H,
+    ),
     "3:Linear.W": ("a parameter: kept anyway", lambda N, D, H, C: 0),
-    "loss.P": ("rerun the whole forward and the softmax",
-               lambda N, D, H, C: N * D * H + 2 * N * H + N * H * C + 2 * N * C),
+    "loss.P": (
+        "rerun the whole forward and the softmax",
+        lambda N, D, H, C: N * D * H + 2 * N * H + N * H * C + 2 * N * C,
+    ),
     "loss.y": ("an input: kept by the caller anyway", lambda N, D, H, C: 0),
 }
 
@@ -79,24 +83,38 @@ def measure(seed=0, sizes=(20, 16, 4), batch=8, dropout=0.5, dtype="float32"):
         except Exception as error:  # what breaks is the lesson: record it, whatever it is
             outcomes[row.name] = (type(error).__name__, str(error).splitlines()[0][:60])
     N, (D, H, C) = batch, sizes
-    costs = {name: (how, None if f is None else f(N, D, H, C)) for name, (how, f) in RECOMPUTE.items()}
-    return {"rows": rows, "outcomes": outcomes, "costs": costs, "sizes": sizes, "batch": batch,
-            "title": f"{mlp!r}, softmax cross-entropy, batch {batch}, {dtype}"}
+    costs = {
+        name: (how, None if f is None else f(N, D, H, C)) for name, (how, f) in RECOMPUTE.items()
+    }
+    return {
+        "rows": rows,
+        "outcomes": outcomes,
+        "costs": costs,
+        "sizes": sizes,
+        "batch": batch,
+        "title": f"{mlp!r}, softmax cross-entropy, batch {batch}, {dtype}",
+    }
 
 
 def answer(m):
-    lines = [format_ledger(m["rows"], title=m["title"]), "",
-             "each cached tensor removed in turn, backward run as training runs it:",
-             f"{'cached tensor':<23}{'own bytes':>10}  {'without it':<44}"
-             f"recompute from X and the parameters"]
+    lines = [
+        format_ledger(m["rows"], title=m["title"]),
+        "",
+        "each cached tensor removed in turn, backward run as training runs it:",
+        f"{'cached tensor':<23}{'own bytes':>10}  {'without it':<44}"
+        f"recompute from X and the parameters",
+    ]
     by_name = {row.name: row for row in m["rows"]}
     needed, not_needed = [], []
     for name, outcome in m["outcomes"].items():
         row = by_name[name]
         own = "(view)" if row.shares_memory else f"{row.bytes:,}"
         if outcome[0] == "ran":
-            effect = "runs, gradients identical" if outcome[1] == 0 else \
-                f"runs, gradients WRONG by {outcome[1]:.3g}"
+            effect = (
+                "runs, gradients identical"
+                if outcome[1] == 0
+                else f"runs, gradients WRONG by {outcome[1]:.3g}"
+            )
         else:
             effect = f"fails: {outcome[0]}"
         (not_needed if effect == "runs, gradients identical" else needed).append(name)
@@ -104,11 +122,13 @@ def answer(m):
         cost_text = how if cost is None or cost == 0 else f"{how}: {cost:,} multiply-adds"
         lines.append(f"{name:<23}{own:>10}  {effect:<44}{cost_text}")
     own_bytes = sum(by_name[n].bytes for n in needed if not by_name[n].shares_memory)
-    lines.append(f"Answer: backward needs {', '.join(needed)} ({own_bytes:,} bytes beyond the "
-                 f"inputs and parameters); {', '.join(not_needed) or 'nothing else'} could go. "
-                 f"Most removals fail loudly, but a missing dropout mask or label runs on and gives "
-                 f"wrong gradients. The bool keep-mask is held by the MLP's cache for inspection "
-                 f"and replays; backward reads only the scaled mask. The random mask is the one "
-                 f"tensor that cannot be recomputed from X "
-                 f"and the parameters alone.")
+    lines.append(
+        f"Answer: backward needs {', '.join(needed)} ({own_bytes:,} bytes beyond the "
+        f"inputs and parameters); {', '.join(not_needed) or 'nothing else'} could go. "
+        f"Most removals fail loudly, but a missing dropout mask or label runs on and gives "
+        f"wrong gradients. The bool keep-mask is held by the MLP's cache for inspection "
+        f"and replays; backward reads only the scaled mask. The random mask is the one "
+        f"tensor that cannot be recomputed from X "
+        f"and the parameters alone."
+    )
     return "\n".join(lines)

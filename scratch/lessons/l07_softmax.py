@@ -31,27 +31,38 @@ def measure(seed=0, shift=100.0):
     R = rng.standard_normal((4, 5)) * 3
     R_P = softmax.forward({}, R)[0]
     R_shift = softmax.forward({}, R + shift)[0]
-    return {"large": large, "naive_large": naive_large, "stable_large": stable_large,
-            "log_softmax_large": log_softmax(large), "Z": Z, "P": P, "P_shift": P_shift,
-            "shift": shift, "bit_identical": bool(np.array_equal(P, P_shift)),
-            "real_max_diff": float(np.max(np.abs(R_P - R_shift))),
-            "real_bit_identical": bool(np.array_equal(R_P, R_shift)),
-            "exp_overflow_at": float(np.log(np.finfo(np.float64).max))}
+    return {
+        "large": large,
+        "naive_large": naive_large,
+        "stable_large": stable_large,
+        "log_softmax_large": log_softmax(large),
+        "Z": Z,
+        "P": P,
+        "P_shift": P_shift,
+        "shift": shift,
+        "bit_identical": bool(np.array_equal(P, P_shift)),
+        "real_max_diff": float(np.max(np.abs(R_P - R_shift))),
+        "real_bit_identical": bool(np.array_equal(R_P, R_shift)),
+        "exp_overflow_at": float(np.log(np.finfo(np.float64).max)),
+    }
 
 
 def answer(m):
-    return "\n".join([
-        f"logits {m['large'][0].tolist()}:",
-        f"  naive exp(z) / sum exp(z):  {m['naive_large'][0].tolist()}   (exp overflows past "
-        f"z = {m['exp_overflow_at']:.2f}: inf / inf = nan)",
-        f"  scratch Softmax (shifted):  {np.array2string(m['stable_large'][0], precision=6)}",
-        f"  log_softmax:                {np.array2string(m['log_softmax_large'][0], precision=6)}",
-        f"Z on a grid of 1/8 (4 x 5); softmax(Z + {m['shift']:g}) against softmax(Z): "
-        f"bit-identical = {m['bit_identical']} "
-        f"(max |difference| {float(np.max(np.abs(m['P'] - m['P_shift']))):g})",
-        f"random real Z: bit-identical = {m['real_bit_identical']}, max |difference| "
-        f"{m['real_max_diff']:.3g}: rounding z + {m['shift']:g} itself, before any softmax",
-        "Answer: exp(z_i - c) / sum_j exp(z_j - c) = exp(-c) exp(z_i) / (exp(-c) sum_j exp(z_j)): "
-        "the common factor cancels, so the probabilities are the same; choosing c = max z keeps "
-        "every exponent <= 0, so nothing overflows.",
-    ])
+    return "\n".join(
+        [
+            f"logits {m['large'][0].tolist()}:",
+            f"  naive exp(z) / sum exp(z):  {m['naive_large'][0].tolist()}   (exp overflows past "
+            f"z = {m['exp_overflow_at']:.2f}: inf / inf = nan)",
+            f"  scratch Softmax (shifted):  {np.array2string(m['stable_large'][0], precision=6)}",
+            "  log_softmax:                "
+            f"{np.array2string(m['log_softmax_large'][0], precision=6)}",
+            f"Z on a grid of 1/8 (4 x 5); softmax(Z + {m['shift']:g}) against softmax(Z): "
+            f"bit-identical = {m['bit_identical']} "
+            f"(max |difference| {float(np.max(np.abs(m['P'] - m['P_shift']))):g})",
+            f"random real Z: bit-identical = {m['real_bit_identical']}, max |difference| "
+            f"{m['real_max_diff']:.3g}: rounding z + {m['shift']:g} itself, before any softmax",
+            "Answer: exp(z_i - c) / sum_j exp(z_j - c) = exp(-c) exp(z_i) / "
+            "(exp(-c) sum_j exp(z_j)): the common factor cancels, so the probabilities are the "
+            "same; choosing c = max z keeps every exponent <= 0, so nothing overflows.",
+        ]
+    )

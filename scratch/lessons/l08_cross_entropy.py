@@ -25,25 +25,30 @@ def measure(seed=0, C=4, logits=(6.0, 4.0, 2.0, 0.0, -2.0, -4.0, -8.0, -16.0)):
 
 
 def answer(m):
-    lines = [f"one example, {m['C']} classes, wrong logits 0, correct logit z:",
-             f"  {'z':>6}{'loss':>10}{'p_y':>10}{'dL/dz_y':>10}{'dL/dz_wrong':>13}{'slope':>8}"]
+    lines = [
+        f"one example, {m['C']} classes, wrong logits 0, correct logit z:",
+        f"  {'z':>6}{'loss':>10}{'p_y':>10}{'dL/dz_y':>10}{'dL/dz_wrong':>13}{'slope':>8}",
+    ]
     previous = None
     for z, L, p, dz, dz_wrong in m["rows"]:
         slope = "" if previous is None else f"{(L - previous[1]) / (z - previous[0]):>8.3f}"
         lines.append(f"  {z:>6g}{L:>10.4f}{p:>10.4f}{dz:>10.4f}{dz_wrong:>13.4f}{slope}")
         previous = (z, L)
     z, L, p, dz, _ = m["rows"][-1]
-    lines.append(f"Answer: the loss penalises the missing probability on the correct class, "
-                 f"-log p_y. As its logit falls the loss grows about linearly (slope "
-                 f"{(L - m['rows'][-2][1]) / (z - m['rows'][-2][0]):.4f} at the end, -z + "
-                 f"log(C - 1) = {-z + np.log(m['C'] - 1):.4f} against {L:.4f}), and the "
-                 f"gradient on that logit, p_y - 1, tends to -1 ({dz:.6f}): a steady push that "
-                 f"never saturates, unlike a sigmoid's or MSE's.")
+    lines.append(
+        f"Answer: the loss penalises the missing probability on the correct class, "
+        f"-log p_y. As its logit falls the loss grows about linearly (slope "
+        f"{(L - m['rows'][-2][1]) / (z - m['rows'][-2][0]):.4f} at the end, -z + "
+        f"log(C - 1) = {-z + np.log(m['C'] - 1):.4f} against {L:.4f}), and the "
+        f"gradient on that logit, p_y - 1, tends to -1 ({dz:.6f}): a steady push that "
+        f"never saturates, unlike a sigmoid's or MSE's."
+    )
     return "\n".join(lines)
 
 
 def draw(m, path):
     from scratch.lessons._common import pyplot, save_figure
+
     plt = pyplot()
     z, L, p, dz, _ = (np.array(column) for column in zip(*m["rows"]))
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))

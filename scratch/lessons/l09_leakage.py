@@ -40,11 +40,15 @@ def measure(seed=0, duplicated=12):
         worst = int(np.argmax(mean_shift))
         results[method] = {
             "centre_change": float(np.max(np.abs(leaky.mean - honest.mean) / honest.std)),
-            "scale_ratio": (float(np.min(leaky.std / honest.std)),
-                            float(np.max(leaky.std / honest.std))),
-            "test_mean_shift": float(mean_shift.max()), "worst_feature": data.feature_names[worst],
+            "scale_ratio": (
+                float(np.min(leaky.std / honest.std)),
+                float(np.max(leaky.std / honest.std)),
+            ),
+            "test_mean_shift": float(mean_shift.max()),
+            "worst_feature": data.feature_names[worst],
             "outside_honest": outside_range(test_honest, method),
-            "outside_leaky": outside_range(test_leaky, method), "test_size": test_honest.size,
+            "outside_leaky": outside_range(test_leaky, method),
+            "test_size": test_honest.size,
         }
     try:
         Standardizer.fit(splits.test)
@@ -53,34 +57,50 @@ def measure(seed=0, duplicated=12):
         refusal = f"{type(error).__name__}: {error}"
     # the duplicated-row leak: copy training rows into the test split
     rows = splits.train.X[:duplicated]
-    test = splits.test._replace(X=np.vstack([splits.test.X, rows]),
-                                y=np.concatenate([splits.test.y, splits.train.y[:duplicated]]))
-    return {"results": results, "refusal": refusal, "duplicated": duplicated,
-            "clean_report": duplicates_across_splits(splits),
-            "leak_report": duplicates_across_splits(Splits(splits.train, splits.validation, test)),
-            "n_test": len(splits.test.y)}
+    test = splits.test._replace(
+        X=np.vstack([splits.test.X, rows]),
+        y=np.concatenate([splits.test.y, splits.train.y[:duplicated]]),
+    )
+    return {
+        "results": results,
+        "refusal": refusal,
+        "duplicated": duplicated,
+        "clean_report": duplicates_across_splits(splits),
+        "leak_report": duplicates_across_splits(Splits(splits.train, splits.validation, test)),
+        "n_test": len(splits.test.y),
+    }
 
 
 def answer(m):
     lines = []
     for method, r in m["results"].items():
         lines.append(f"{method} scaling fit on all rows instead of the training rows:")
-        lines.append(f"  centre moves by up to {r['centre_change']:.3f} of the training scale; "
-                     f"scale x{r['scale_ratio'][0]:.3f} to x{r['scale_ratio'][1]:.3f}")
-        lines.append(f"  the test rows' scaled mean moves by up to {r['test_mean_shift']:.4f} "
-                     f"(feature {r['worst_feature']!r})")
-        lines.append(f"  test values {RANGE[method]}: {r['outside_honest']} of {r['test_size']} "
-                     f"when fit on train, {r['outside_leaky']} when fit on all rows")
+        lines.append(
+            f"  centre moves by up to {r['centre_change']:.3f} of the training scale; "
+            f"scale x{r['scale_ratio'][0]:.3f} to x{r['scale_ratio'][1]:.3f}"
+        )
+        lines.append(
+            f"  the test rows' scaled mean moves by up to {r['test_mean_shift']:.4f} "
+            f"(feature {r['worst_feature']!r})"
+        )
+        lines.append(
+            f"  test values {RANGE[method]}: {r['outside_honest']} of {r['test_size']} "
+            f"when fit on train, {r['outside_leaky']} when fit on all rows"
+        )
     lines.append(f"Standardizer.fit(splits.test) -> {m['refusal']}")
-    lines.append(f"duplicates across clean splits: {m['clean_report']}; after copying "
-                 f"{m['duplicated']} training rows into the {m['n_test']}-row test split: "
-                 f"{m['leak_report']}")
+    lines.append(
+        f"duplicates across clean splits: {m['clean_report']}; after copying "
+        f"{m['duplicated']} training rows into the {m['n_test']}-row test split: "
+        f"{m['leak_report']}"
+    )
     minmax = m["results"]["minmax"]
-    lines.append(f"Answer: feature scaling (a standardizer or min-max scaler), like any step that "
-                 f"learns from data (imputation, PCA, vocabularies, feature selection), must be fit "
-                 f"on the training rows only. Fit on all rows, the test rows shape their own "
-                 f"scaling: with min-max none of them falls outside [0, 1] "
-                 f"({minmax['outside_leaky']} against {minmax['outside_honest']}), so the test no "
-                 f"longer shows how new data behaves. Duplicated rows leak the same way, and the "
-                 f"split's check counts them.")
+    lines.append(
+        f"Answer: feature scaling (a standardizer or min-max scaler), like any step that "
+        f"learns from data (imputation, PCA, vocabularies, feature selection), must be fit "
+        f"on the training rows only. Fit on all rows, the test rows shape their own "
+        f"scaling: with min-max none of them falls outside [0, 1] "
+        f"({minmax['outside_leaky']} against {minmax['outside_honest']}), so the test no "
+        f"longer shows how new data behaves. Duplicated rows leak the same way, and the "
+        f"split's check counts them."
+    )
     return "\n".join(lines)

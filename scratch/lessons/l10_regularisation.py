@@ -23,49 +23,72 @@ CONFIGS = {  # name -> (train_mlp keyword arguments, optimizer keyword arguments
 
 def measure(seed=0, epochs=60):
     from scratch.lessons._common import toy_splits, train_mlp
+
     splits = toy_splits("moons", n=300, seed=seed, noise=0.3)
     runs = {}
     for name, (options, optimizer_options) in CONFIGS.items():
-        result, _, _ = train_mlp(splits, [2, 64, 64, 2], Adam(lr=0.01, **optimizer_options),
-                                 epochs=epochs, batch_size=16, seed=seed, **options)
+        result, _, _ = train_mlp(
+            splits,
+            [2, 64, 64, 2],
+            Adam(lr=0.01, **optimizer_options),
+            epochs=epochs,
+            batch_size=16,
+            seed=seed,
+            **options,
+        )
         runs[name] = result
-    return {"runs": runs, "epochs": epochs, "patience": 10,
-            "sizes": (len(splits.train.y), len(splits.validation.y))}
+    return {
+        "runs": runs,
+        "epochs": epochs,
+        "patience": 10,
+        "sizes": (len(splits.train.y), len(splits.validation.y)),
+    }
 
 
 def answer(m):
-    lines = [f"{'':<30}{'best':>5}{'run':>5}{'train loss':>12}{'val loss':>10}{'val loss':>10}"
-             f"{'val acc':>9}",
-             f"{'':<30}{'epoch':>5}{'':>5}{'at the end':>12}{'at best':>10}{'at end':>10}"
-             f"{'at best':>9}"]
+    lines = [
+        f"{'':<30}{'best':>5}{'run':>5}{'train loss':>12}{'val loss':>10}{'val loss':>10}"
+        f"{'val acc':>9}",
+        f"{'':<30}{'epoch':>5}{'':>5}{'at the end':>12}{'at best':>10}{'at end':>10}{'at best':>9}",
+    ]
     for name, r in m["runs"].items():
         h, best = r.history, r.best_epoch - 1
-        lines.append(f"{name:<30}{r.best_epoch:>5}{r.epochs_run:>5}{h.train_loss[-1]:>12.4f}"
-                     f"{h.val_loss[best]:>10.4f}{h.val_loss[-1]:>10.4f}{h.val_accuracy[best]:>9.3f}")
+        lines.append(
+            f"{name:<30}{r.best_epoch:>5}{r.epochs_run:>5}{h.train_loss[-1]:>12.4f}"
+            f"{h.val_loss[best]:>10.4f}{h.val_loss[-1]:>10.4f}{h.val_accuracy[best]:>9.3f}"
+        )
     plain = m["runs"]["none"]
     h, best = plain.history, plain.best_epoch - 1
     later_train = min(h.train_loss[best:])
     if plain.best_epoch < plain.epochs_run:
-        lines.append(f"Without regularisation validation loss turns at epoch {plain.best_epoch} "
-                     f"({h.val_loss[best]:.4f}) and ends at {h.val_loss[-1]:.4f} by epoch "
-                     f"{plain.epochs_run}, while training loss goes on from "
-                     f"{h.train_loss[best]:.4f} down to {later_train:.4f}.")
+        lines.append(
+            f"Without regularisation validation loss turns at epoch {plain.best_epoch} "
+            f"({h.val_loss[best]:.4f}) and ends at {h.val_loss[-1]:.4f} by epoch "
+            f"{plain.epochs_run}, while training loss goes on from "
+            f"{h.train_loss[best]:.4f} down to {later_train:.4f}."
+        )
     else:
-        lines.append(f"Without regularisation validation loss was still falling at the last "
-                     f"epoch ({h.val_loss[-1]:.4f}): train longer to see it turn.")
+        lines.append(
+            f"Without regularisation validation loss was still falling at the last "
+            f"epoch ({h.val_loss[-1]:.4f}): train longer to see it turn."
+        )
     early = m["runs"]["early stopping (patience 10)"]
-    lines.append(f"Early stopping ran {early.epochs_run} epochs and kept epoch {early.best_epoch}'s "
-                 f"weights.")
-    lines.append("Answer: training loss only says how well the model fits the rows it learns "
-                 "from, and it keeps falling as the model memorises their noise; validation loss, "
-                 "on rows it never trains on, says when that fitting stops generalising (the epoch "
-                 "it turns), and which regulariser (dropout, weight decay, stopping early) keeps it "
-                 "low.")
+    lines.append(
+        f"Early stopping ran {early.epochs_run} epochs and kept epoch {early.best_epoch}'s weights."
+    )
+    lines.append(
+        "Answer: training loss only says how well the model fits the rows it learns "
+        "from, and it keeps falling as the model memorises their noise; validation loss, "
+        "on rows it never trains on, says when that fitting stops generalising (the epoch "
+        "it turns), and which regulariser (dropout, weight decay, stopping early) keeps it "
+        "low."
+    )
     return "\n".join(lines)
 
 
 def draw(m, path):
     from scratch.lessons._common import pyplot, save_figure
+
     plt = pyplot()
     fig, axes = plt.subplots(1, len(m["runs"]), figsize=(16, 3.8), sharey=True)
     for ax, (name, r) in zip(axes, m["runs"].items()):

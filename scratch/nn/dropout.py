@@ -12,7 +12,7 @@ Masks cannot be matched across framework RNGs, so forward takes the mask explici
 (for parity with a twin) or draws it from a given numpy Generator.
 """
 
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from scratch.protocol import Layer, check_float_array, check_real, check_upstrea
 
 
 class DropoutCache(NamedTuple):
-    scaled_mask: Optional[np.ndarray]  # S, mask / (1 - p); None means identity (eval, p=0)
+    scaled_mask: np.ndarray | None  # S, mask / (1 - p); None means identity (eval, p=0)
     shape: tuple
     dtype: np.dtype
 
@@ -35,8 +35,9 @@ class Dropout(Layer):
     def draw_mask(self, rng, shape):
         """A keep-mask: True with probability 1 - p."""
         if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"{self!r} expects rng as a numpy.random.Generator; "
-                            f"got {type(rng).__name__}")
+            raise TypeError(
+                f"{self!r} expects rng as a numpy.random.Generator; got {type(rng).__name__}"
+            )
         return rng.random(shape) >= self.p  # bool, S
 
     def forward(self, params, X, *, training=True, mask=None, rng=None):
@@ -44,13 +45,17 @@ class Dropout(Layer):
         check_float_array(where, "X", X)
         if not training or self.p == 0:
             if mask is not None and not training:
-                raise ValueError(f"{where} got a mask in eval mode (training=False), where "
-                                 f"dropout is the identity; pass mask only when training")
+                raise ValueError(
+                    f"{where} got a mask in eval mode (training=False), where "
+                    f"dropout is the identity; pass mask only when training"
+                )
             return X.copy(), DropoutCache(None, X.shape, X.dtype)
         if (mask is None) == (rng is None):
-            raise ValueError(f"{where} in training mode expects exactly one of mask= "
-                             f"(explicit keep-mask) or rng= (a numpy Generator); got "
-                             f"{'both' if mask is not None else 'neither'}")
+            raise ValueError(
+                f"{where} in training mode expects exactly one of mask= "
+                f"(explicit keep-mask) or rng= (a numpy Generator); got "
+                f"{'both' if mask is not None else 'neither'}"
+            )
         if mask is None:
             mask = self.draw_mask(rng, X.shape)
         if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:

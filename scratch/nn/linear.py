@@ -15,8 +15,16 @@ from typing import NamedTuple
 
 import numpy as np
 
-from scratch.protocol import (FLOAT_DTYPES, Layer, check_choice, check_float_array,
-                              check_nonempty, check_positive_int, check_shape, check_upstream)
+from scratch.protocol import (
+    FLOAT_DTYPES,
+    Layer,
+    check_choice,
+    check_float_array,
+    check_nonempty,
+    check_positive_int,
+    check_shape,
+    check_upstream,
+)
 
 
 class LinearCache(NamedTuple):
@@ -41,8 +49,9 @@ class Linear(Layer):
 
     def init(self, rng, dtype=np.float64):
         if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"{self!r}.init expects rng as a numpy.random.Generator; "
-                            f"got {type(rng).__name__}")
+            raise TypeError(
+                f"{self!r}.init expects rng as a numpy.random.Generator; got {type(rng).__name__}"
+            )
         dtype = np.dtype(dtype)
         if dtype.type not in FLOAT_DTYPES:
             raise TypeError(f"{self!r}.init expects dtype float32 or float64; got {dtype}")
@@ -64,8 +73,10 @@ class Linear(Layer):
         check_shape(where, "params['W']", params["W"], (self.d_in, self.d_out))
         check_shape(where, "params['b']", params["b"], (self.d_out,))
         if params["W"].dtype != params["b"].dtype:
-            raise TypeError(f"{where} expects W and b of one dtype; "
-                            f"got {params['W'].dtype} and {params['b'].dtype}")
+            raise TypeError(
+                f"{where} expects W and b of one dtype; "
+                f"got {params['W'].dtype} and {params['b'].dtype}"
+            )
 
     def forward(self, params, X):
         self._check_params(params)
@@ -74,8 +85,9 @@ class Linear(Layer):
         check_shape(where, "X", X, (None, self.d_in))
         check_nonempty(where, "X", X)
         if X.dtype != params["W"].dtype:
-            raise TypeError(f"{where} expects X with the parameters' dtype {params['W'].dtype}; "
-                            f"got {X.dtype}")
+            raise TypeError(
+                f"{where} expects X with the parameters' dtype {params['W'].dtype}; got {X.dtype}"
+            )
         return self._forward(params, X)
 
     def backward(self, cache, dY, input_grad=True):

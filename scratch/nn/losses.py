@@ -5,7 +5,7 @@ per-example values; its twins take the mean explicitly).
 
 Shape ledger (N batch, C classes, S any shape):
     MSE                  Y (S) predictions, T (S) targets   -> L ()    dY (S) = 2 (Y - T) / size
-    BCEWithLogits        Z (S) logits, T (S) in [0, 1]      -> L ()    dZ (S) = (sigmoid Z - T) / size
+    BCEWithLogits        Z (S) logits, T (S) in [0, 1]      -> L ()    dZ (S) = (σ(Z) - T) / size
     SoftmaxCrossEntropy  Z (N, C) logits, y (N,) integers  -> L ()    dZ (N, C) = (P - Q) / N
         Q = (1 - eps) onehot(y) + eps / C, the label-smoothed target (eps = label_smoothing)
     backward takes the upstream scalar dL (1.0 when L is the final objective).
@@ -16,21 +16,27 @@ from typing import NamedTuple
 import numpy as np
 
 from scratch.nn.activations import stable_sigmoid
-from scratch.protocol import Loss, check_float_array, check_real, upstream_scalar
 from scratch.nn.softmax import log_softmax
+from scratch.protocol import Loss, check_float_array, check_real, upstream_scalar
 
 
 def _check_pair(where, pred_name, pred, target_name, target):
     check_float_array(where, pred_name, pred)
     check_float_array(where, target_name, target)
     if pred.shape != target.shape:
-        raise ValueError(f"{where} expects {target_name} of the same shape as {pred_name} "
-                         f"{pred.shape}; got {target.shape}")
+        raise ValueError(
+            f"{where} expects {target_name} of the same shape as {pred_name} "
+            f"{pred.shape}; got {target.shape}"
+        )
     if pred.size == 0:
-        raise ValueError(f"{where} expects a non-empty batch; got {pred_name} of shape {pred.shape}")
+        raise ValueError(
+            f"{where} expects a non-empty batch; got {pred_name} of shape {pred.shape}"
+        )
     if not np.isfinite(target).all():
-        raise ValueError(f"{where} expects finite {target_name}; got NaN or inf "
-                         f"at {int((~np.isfinite(target)).sum())} position(s)")
+        raise ValueError(
+            f"{where} expects finite {target_name}; got NaN or inf "
+            f"at {int((~np.isfinite(target)).sum())} position(s)"
+        )
 
 
 class MSECache(NamedTuple):
@@ -72,8 +78,9 @@ class BCEWithLogits(Loss):
         where = repr(self)
         _check_pair(where, "Z", Z, "T", T)
         if T.min() < 0 or T.max() > 1:
-            raise ValueError(f"{where} expects targets T in [0, 1]; got values from "
-                             f"{T.min()} to {T.max()}")
+            raise ValueError(
+                f"{where} expects targets T in [0, 1]; got values from {T.min()} to {T.max()}"
+            )
         T = T.astype(Z.dtype, copy=False)
         # max(z, 0) - z t + log(1 + exp(-|z|)), in place on two fresh arrays
         per_element = np.maximum(Z, 0)  # (S)
@@ -107,8 +114,9 @@ class SoftmaxCrossEntropy(Loss):
     """
 
     def __init__(self, label_smoothing=0.0):
-        self.label_smoothing = check_real("SoftmaxCrossEntropy", "label_smoothing",
-                                          label_smoothing, low=0.0, high=1.0)
+        self.label_smoothing = check_real(
+            "SoftmaxCrossEntropy", "label_smoothing", label_smoothing, low=0.0, high=1.0
+        )
 
     def __repr__(self):
         return f"SoftmaxCrossEntropy(label_smoothing={self.label_smoothing})"
@@ -117,23 +125,30 @@ class SoftmaxCrossEntropy(Loss):
         where = repr(self)
         check_float_array(where, "Z", Z)
         if Z.ndim != 2 or Z.shape[0] == 0 or Z.shape[1] == 0:
-            raise ValueError(f"{where} expects logits Z of shape (N, C) with N, C > 0; "
-                             f"got {Z.shape}")
+            raise ValueError(
+                f"{where} expects logits Z of shape (N, C) with N, C > 0; got {Z.shape}"
+            )
         N, C = Z.shape
         if not isinstance(y, np.ndarray):
-            raise TypeError(f"{where} expects labels y as a numpy integer array; "
-                            f"got {type(y).__name__}")
+            raise TypeError(
+                f"{where} expects labels y as a numpy integer array; got {type(y).__name__}"
+            )
         if y.dtype.kind not in "iu":  # signed or unsigned integers
-            raise TypeError(f"{where} expects integer class labels y (e.g. int64); got dtype "
-                            f"{y.dtype} (float labels are not class indices: cast with "
-                            f"y.astype(np.int64) if they are whole numbers)")
+            raise TypeError(
+                f"{where} expects integer class labels y (e.g. int64); got dtype "
+                f"{y.dtype} (float labels are not class indices: cast with "
+                f"y.astype(np.int64) if they are whole numbers)"
+            )
         if y.shape != (N,):
-            raise ValueError(f"{where} expects labels y of shape ({N},), one per row of Z; "
-                             f"got {y.shape}")
+            raise ValueError(
+                f"{where} expects labels y of shape ({N},), one per row of Z; got {y.shape}"
+            )
         if y.min() < 0 or y.max() >= C:
             bad = y[(y < 0) | (y >= C)]
-            raise ValueError(f"{where} expects labels y in [0, {C}) for {C} classes; got "
-                             f"{bad.size} out of range, e.g. {bad[0]}")
+            raise ValueError(
+                f"{where} expects labels y in [0, {C}) for {C} classes; got "
+                f"{bad.size} out of range, e.g. {bad[0]}"
+            )
         logP = log_softmax(Z)  # (N, C)
         eps = Z.dtype.type(self.label_smoothing)
         # -sum_c Q log P = -(1 - eps) log P[y] - (eps / C) sum_c log P

@@ -26,18 +26,31 @@ import numpy as np
 from scratch.nn.activations import GELU, LeakyReLU, ReLU, Sigmoid, Tanh
 from scratch.nn.dropout import Dropout
 from scratch.nn.linear import Linear
-from scratch.protocol import (Layer, check_choice, check_float_array, check_nonempty,
-                              check_positive_int, check_real, check_shape, check_upstream)
+from scratch.protocol import (
+    Layer,
+    check_choice,
+    check_float_array,
+    check_nonempty,
+    check_positive_int,
+    check_real,
+    check_shape,
+    check_upstream,
+)
 
-ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh": Tanh,
-               "gelu": GELU}
+ACTIVATIONS = {
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "gelu": GELU,
+}
 # layers whose output has their input's shape: X's width can be checked through them
 SHAPE_PRESERVING = (ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Dropout)
 
 
 class MLPCache(NamedTuple):
     caches: list  # one per layer, in forward order
-    masks: dict   # layer index -> keep-mask used by that Dropout (empty in eval mode)
+    masks: dict  # layer index -> keep-mask used by that Dropout (empty in eval mode)
     out_shape: tuple  # the output's shape and dtype, which dY must have
     out_dtype: np.dtype
 
@@ -45,8 +58,10 @@ class MLPCache(NamedTuple):
 class MLP(Layer):
     def __init__(self, sizes, activation="relu", dropout=0.0, init=None):
         if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
-            raise ValueError(f"MLP expects sizes as a list [inputs, hidden..., outputs] of at "
-                             f"least two positive integers; got {sizes!r}")
+            raise ValueError(
+                f"MLP expects sizes as a list [inputs, hidden..., outputs] of at "
+                f"least two positive integers; got {sizes!r}"
+            )
         self.sizes = [check_positive_int("MLP", f"sizes[{i}]", s) for i, s in enumerate(sizes)]
         self.activation = check_choice("MLP", "activation", activation, tuple(ACTIVATIONS))
         self.dropout = check_real("MLP", "dropout", dropout, low=0.0, high=1.0, high_open=True)
@@ -82,18 +97,25 @@ class MLP(Layer):
         # the configuration is fixed, so its description (used in every error message)
         # is made once, not on every forward pass
         self._description = description
-        self._param_keys = {f"{i}.{k}" for i, layer in enumerate(self.layers)
-                            if isinstance(layer, Linear) for k in ("W", "b")}
+        self._param_keys = {
+            f"{i}.{k}"
+            for i, layer in enumerate(self.layers)
+            if isinstance(layer, Linear)
+            for k in ("W", "b")
+        }
         # the first Linear need not be layer 0 (from_layers([ReLU(), Linear(3, 2)])): its
         # W gives the dtype X must have, and its d_in X's width when only shape-preserving
         # layers come before it (a layer of your own may change the width: then the
         # Linear after it checks its input itself)
-        self._first_linear = next(i for i, layer in enumerate(self.layers)
-                                  if isinstance(layer, Linear))
-        before = self.layers[:self._first_linear]
-        self._input_width = (self.layers[self._first_linear].d_in
-                             if all(isinstance(layer, SHAPE_PRESERVING) for layer in before)
-                             else None)
+        self._first_linear = next(
+            i for i, layer in enumerate(self.layers) if isinstance(layer, Linear)
+        )
+        before = self.layers[: self._first_linear]
+        self._input_width = (
+            self.layers[self._first_linear].d_in
+            if all(isinstance(layer, SHAPE_PRESERVING) for layer in before)
+            else None
+        )
 
     def __repr__(self):
         return self._description
@@ -127,8 +149,9 @@ class MLP(Layer):
         check_nonempty(where, "X", X)
         param_dtype = params[f"{self._first_linear}.W"].dtype
         if X.dtype != param_dtype:
-            raise TypeError(f"{where} expects X with the parameters' dtype "
-                            f"{param_dtype}; got {X.dtype}")
+            raise TypeError(
+                f"{where} expects X with the parameters' dtype {param_dtype}; got {X.dtype}"
+            )
         caches, used_masks = [], {}
         A = X
         width_checked = self._input_width is not None  # A's width is known to fit
@@ -145,7 +168,9 @@ class MLP(Layer):
                     A, cache = layer.forward({}, A, mask=mask)  # checks the mask's shape
                 else:
                     A, cache = layer.forward({}, A, training=False)
-            elif isinstance(layer, ReLU) and index > 0 and isinstance(self.layers[index - 1], Linear):
+            elif (
+                isinstance(layer, ReLU) and index > 0 and isinstance(self.layers[index - 1], Linear)
+            ):
                 # A is the Linear's fresh output, needed by nobody else: overwrite it
                 # (never X itself, when a ReLU comes first)
                 A, cache = layer._forward({}, A, inplace=True)
@@ -164,12 +189,16 @@ class MLP(Layer):
         for index in reversed(range(len(self.layers))):
             layer = self.layers[index]
             if isinstance(layer, Linear):
-                dA, layer_grads = layer._backward(cache.caches[index], dA,
-                                                  input_grad=input_grad or index > 0)
+                dA, layer_grads = layer._backward(
+                    cache.caches[index], dA, input_grad=input_grad or index > 0
+                )
                 for key, value in layer_grads.items():
                     grads[f"{index}.{key}"] = value
-            elif (isinstance(layer, ReLU) and dA is not dY
-                  and isinstance(self.layers[index + 1], (Linear, Dropout))):
+            elif (
+                isinstance(layer, ReLU)
+                and dA is not dY
+                and isinstance(self.layers[index + 1], (Linear, Dropout))
+            ):
                 dA, _ = layer._backward(cache.caches[index], dA, inplace=True)  # ours: reuse
             else:
                 dA, _ = getattr(layer, "_backward", layer.backward)(cache.caches[index], dA)

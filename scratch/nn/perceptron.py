@@ -24,12 +24,12 @@ from scratch.protocol import Learner, check_float_array, check_positive_int
 
 
 class PerceptronResult(NamedTuple):
-    w: np.ndarray            # (D,)
+    w: np.ndarray  # (D,)
     b: float
-    mistakes: int            # updates made in total
-    epochs: int              # passes made
-    converged: bool          # True if the last pass made no mistake
-    history: list            # (w, b) after every update, for trajectory comparisons
+    mistakes: int  # updates made in total
+    epochs: int  # passes made
+    converged: bool  # True if the last pass made no mistake
+    history: list  # (w, b) after every update, for trajectory comparisons
 
 
 def check_perceptron_data(where, X, y):
@@ -40,8 +40,10 @@ def check_perceptron_data(where, X, y):
         got = y.shape if isinstance(y, np.ndarray) else type(y).__name__
         raise ValueError(f"{where} expects labels y of shape ({X.shape[0]},); got {got}")
     if not np.isin(y, (-1, 1)).all():
-        raise ValueError(f"{where} expects labels y in {{-1, +1}}; got values "
-                         f"{sorted(set(np.unique(y).tolist()) - {-1, 1})[:5]}")
+        raise ValueError(
+            f"{where} expects labels y in {{-1, +1}}; got values "
+            f"{sorted(set(np.unique(y).tolist()) - {-1, 1})[:5]}"
+        )
     if not np.isfinite(X).all():
         raise ValueError(f"{where} expects finite X; got NaN or inf")
 

@@ -35,8 +35,9 @@ import math
 
 import numpy as np
 
-from scratch.protocol import FLOAT_DTYPES as FLOAT_TYPES, check_real
 from scratch.optim.schedules import Constant, Schedule
+from scratch.protocol import FLOAT_DTYPES as FLOAT_TYPES
+from scratch.protocol import check_real
 
 
 def skip_vectors(name, array):
@@ -92,11 +93,16 @@ class Optimizer:
             self.schedule = Constant(check_real(name, "lr", lr, low=0.0, low_open=True))
         self.weight_decay = check_real(name, "weight_decay", weight_decay, low=0.0)
         if decay_mask is not None and not callable(decay_mask):
-            raise TypeError(f"{name} expects decay_mask as None or a callable (name, array) "
-                            f"-> bool; got {type(decay_mask).__name__}")
+            raise TypeError(
+                f"{name} expects decay_mask as None or a callable (name, array) "
+                f"-> bool; got {type(decay_mask).__name__}"
+            )
         self.decay_mask = decay_mask
-        self.max_grad_norm = (None if max_grad_norm is None else
-                              check_real(name, "max_grad_norm", max_grad_norm, low=0.0, low_open=True))
+        self.max_grad_norm = (
+            None
+            if max_grad_norm is None
+            else check_real(name, "max_grad_norm", max_grad_norm, low=0.0, low_open=True)
+        )
         self.clip_eps = check_real(name, "clip_eps", clip_eps, low=0.0)
 
     def init(self, params):
@@ -112,8 +118,10 @@ class Optimizer:
     def learning_rate(self, t):
         lr = self.schedule(t)
         if not (isinstance(lr, (int, float, np.floating)) and np.isfinite(lr) and lr > 0):
-            raise ValueError(f"{type(self).__name__}: the learning-rate schedule {self.schedule!r} "
-                             f"yielded lr={lr!r} at update {t}; expected a finite value > 0")
+            raise ValueError(
+                f"{type(self).__name__}: the learning-rate schedule {self.schedule!r} "
+                f"yielded lr={lr!r} at update {t}; expected a finite value > 0"
+            )
         return float(lr)
 
     def decays(self, name, p):
@@ -130,8 +138,12 @@ class Optimizer:
             grads = clip_by_global_norm(grads, self.max_grad_norm, self.clip_eps)
         if not inplace:  # the update below writes in place: work on copies
             params = {name: p.copy() for name, p in params.items()}
-            state = {slot: ({k: v.copy() for k, v in value.items()} if isinstance(value, dict)
-                            else value) for slot, value in state.items()}
+            state = {
+                slot: (
+                    {k: v.copy() for k, v in value.items()} if isinstance(value, dict) else value
+                )
+                for slot, value in state.items()
+            }
         for name, p in params.items():
             g, buffers = grads[name], {slot: state[slot][name] for slot in self.active_slots()}
             wd = self.weight_decay if self.decays(name, p) else 0.0
@@ -139,8 +151,14 @@ class Optimizer:
                 self._step_one(p, g, buffers, lr, wd, t)
             else:  # the same rule, on one cache-sized block of rows at a time
                 for rows in row_blocks(p):
-                    self._step_one(p[rows], g[rows], {slot: buffer[rows] for slot, buffer
-                                                      in buffers.items()}, lr, wd, t)
+                    self._step_one(
+                        p[rows],
+                        g[rows],
+                        {slot: buffer[rows] for slot, buffer in buffers.items()},
+                        lr,
+                        wd,
+                        t,
+                    )
         state["step"] = t
         return params, state
 
@@ -153,29 +171,37 @@ class Optimizer:
     # -- boundary checks ----------------------------------------------------------------
     def _check_params(self, params):
         if not isinstance(params, dict) or not params:
-            raise TypeError(f"{type(self).__name__} expects params as a non-empty dict name -> "
-                            f"array; got {params!r:.80}")
+            raise TypeError(
+                f"{type(self).__name__} expects params as a non-empty dict name -> "
+                f"array; got {params!r:.80}"
+            )
         for key, p in params.items():
             if not (isinstance(p, np.ndarray) and p.dtype.type in FLOAT_TYPES):
                 got = p.dtype if isinstance(p, np.ndarray) else type(p).__name__
-                raise TypeError(f"{type(self).__name__} expects params[{key!r}] as a float32 "
-                                f"or float64 array; got {got}")
+                raise TypeError(
+                    f"{type(self).__name__} expects params[{key!r}] as a float32 "
+                    f"or float64 array; got {got}"
+                )
 
     def _check_grads(self, grads, params):
         name = type(self).__name__
         if not isinstance(grads, dict) or grads.keys() != params.keys():
             got = sorted(grads) if isinstance(grads, dict) else type(grads).__name__
-            raise ValueError(f"{name} expects grads with the parameters' keys "
-                             f"{sorted(params)}; got {got}")
+            raise ValueError(
+                f"{name} expects grads with the parameters' keys {sorted(params)}; got {got}"
+            )
         for key, g in grads.items():
             p = params[key]
             if not isinstance(g, np.ndarray) or g.shape != p.shape:
                 got = g.shape if isinstance(g, np.ndarray) else type(g).__name__
-                raise ValueError(f"{name} expects grads[{key!r}] of shape "
-                                 f"{p.shape} (the parameter's); got {got}")
+                raise ValueError(
+                    f"{name} expects grads[{key!r}] of shape {p.shape} (the parameter's); got {got}"
+                )
             if g.dtype != p.dtype:
-                raise TypeError(f"{name} expects grads[{key!r}] with dtype "
-                                f"{p.dtype} (the parameter's); got {g.dtype}")
+                raise TypeError(
+                    f"{name} expects grads[{key!r}] with dtype "
+                    f"{p.dtype} (the parameter's); got {g.dtype}"
+                )
 
 
 def _lerp_(start, end, weight):
@@ -184,7 +210,7 @@ def _lerp_(start, end, weight):
     to the last bits."""
     if weight < 0.5:
         step = end - start  # one temporary, scaled in place: the same bits as
-        step *= weight      # weight * (end - start), one array fewer alive
+        step *= weight  # weight * (end - start), one array fewer alive
         start += step
     else:
         start[...] = end - (end - start) * (1 - weight)
@@ -195,14 +221,25 @@ def _check_beta(where, name, value):
 
 
 class SGD(Optimizer):
-    def __init__(self, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0,
-                 decay_mask=None, max_grad_norm=None, clip_eps=1e-6):
+    def __init__(
+        self,
+        lr,
+        momentum=0.0,
+        dampening=0.0,
+        nesterov=False,
+        weight_decay=0.0,
+        decay_mask=None,
+        max_grad_norm=None,
+        clip_eps=1e-6,
+    ):
         super().__init__(lr, weight_decay, decay_mask, max_grad_norm, clip_eps)
         self.momentum = check_real("SGD", "momentum", momentum, low=0.0)
         self.dampening = check_real("SGD", "dampening", dampening, low=0.0, high=1.0)
         if nesterov and (self.momentum == 0 or self.dampening != 0):
-            raise ValueError(f"SGD with nesterov=True expects momentum > 0 and dampening = 0; "
-                             f"got momentum={momentum}, dampening={dampening}")
+            raise ValueError(
+                f"SGD with nesterov=True expects momentum > 0 and dampening = 0; "
+                f"got momentum={momentum}, dampening={dampening}"
+            )
         self.nesterov = bool(nesterov)
 
     def active_slots(self):
@@ -227,8 +264,18 @@ class SGD(Optimizer):
 
 
 class RMSProp(Optimizer):
-    def __init__(self, lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0, centered=False,
-                 weight_decay=0.0, decay_mask=None, max_grad_norm=None, clip_eps=1e-6):
+    def __init__(
+        self,
+        lr=1e-2,
+        alpha=0.99,
+        eps=1e-8,
+        momentum=0.0,
+        centered=False,
+        weight_decay=0.0,
+        decay_mask=None,
+        max_grad_norm=None,
+        clip_eps=1e-6,
+    ):
         super().__init__(lr, weight_decay, decay_mask, max_grad_norm, clip_eps)
         self.alpha = _check_beta("RMSProp", "alpha", alpha)
         self.eps = check_real("RMSProp", "eps", eps, low=0.0, low_open=True)
@@ -236,8 +283,11 @@ class RMSProp(Optimizer):
         self.centered = bool(centered)
 
     def active_slots(self):
-        return (("square_avg",) + (("grad_avg",) if self.centered else ())
-                + (("momentum_buffer",) if self.momentum else ()))
+        return (
+            ("square_avg",)
+            + (("grad_avg",) if self.centered else ())
+            + (("momentum_buffer",) if self.momentum else ())
+        )
 
     def _step_one(self, p, g, buffers, lr, wd, t):
         if wd:
@@ -266,8 +316,17 @@ class RMSProp(Optimizer):
 class Adam(Optimizer):
     decoupled = False  # AdamW sets True: decay the weights, not the gradient
 
-    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
-                 decay_mask=None, max_grad_norm=None, clip_eps=1e-6):
+    def __init__(
+        self,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+        amsgrad=False,
+        decay_mask=None,
+        max_grad_norm=None,
+        clip_eps=1e-6,
+    ):
         super().__init__(lr, weight_decay, decay_mask, max_grad_norm, clip_eps)
         name = type(self).__name__
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
@@ -289,14 +348,14 @@ class Adam(Optimizer):
         _lerp_(m, g, 1 - self.beta1)  # m = b1 m + (1 - b1) g
         v *= self.beta2
         g2 = g * (1 - self.beta2)  # ((1 - b2) g) g, rounded in torch's addcmul order,
-        g2 *= g                     # with one temporary where (1 - b2) * g * g makes two
+        g2 *= g  # with one temporary where (1 - b2) * g * g makes two
         v += g2
         del g2  # freed now, not at return: it would coexist with denom below
         if self.amsgrad:
             np.maximum(buffers["max_exp_avg_sq"], v, out=buffers["max_exp_avg_sq"])
             v = buffers["max_exp_avg_sq"]  # the max of raw moments, as torch
-        bias_correction1 = 1 - self.beta1 ** t
-        bias_correction2 = 1 - self.beta2 ** t
+        bias_correction1 = 1 - self.beta1**t
+        bias_correction2 = 1 - self.beta2**t
         # m_hat / (sqrt(v_hat) + eps), written as torch orders it
         denom = np.sqrt(v)
         denom /= math.sqrt(bias_correction2)  # a python float keeps float32 float32
@@ -310,6 +369,15 @@ class Adam(Optimizer):
 class AdamW(Adam):
     decoupled = True
 
-    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
-                 decay_mask=None, max_grad_norm=None, clip_eps=1e-6):
+    def __init__(
+        self,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=1e-2,
+        amsgrad=False,
+        decay_mask=None,
+        max_grad_norm=None,
+        clip_eps=1e-6,
+    ):
         super().__init__(lr, betas, eps, weight_decay, amsgrad, decay_mask, max_grad_norm, clip_eps)

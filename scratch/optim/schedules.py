@@ -55,23 +55,41 @@ class WarmupCosine(Schedule):
         self.warmup_steps = check_positive_int(where, "warmup_steps", warmup_steps)
         self.total_steps = check_positive_int(where, "total_steps", total_steps)
         if self.total_steps <= self.warmup_steps:
-            raise ValueError(f"{where} expects total_steps > warmup_steps ({warmup_steps}); "
-                             f"got {total_steps}")
+            raise ValueError(
+                f"{where} expects total_steps > warmup_steps ({warmup_steps}); got {total_steps}"
+            )
         # both ends must stay > 0: every learning rate a schedule yields must be positive
-        self.warmup_start_lr = check_real(where, "warmup_start_lr", peak_lr / 10 if
-                                          warmup_start_lr is None else warmup_start_lr,
-                                          low=0.0, high=self.peak_lr, low_open=True)
-        self.final_lr = check_real(where, "final_lr", peak_lr / 100 if final_lr is None
-                                   else final_lr, low=0.0, high=self.peak_lr, low_open=True)
+        self.warmup_start_lr = check_real(
+            where,
+            "warmup_start_lr",
+            peak_lr / 10 if warmup_start_lr is None else warmup_start_lr,
+            low=0.0,
+            high=self.peak_lr,
+            low_open=True,
+        )
+        self.final_lr = check_real(
+            where,
+            "final_lr",
+            peak_lr / 100 if final_lr is None else final_lr,
+            low=0.0,
+            high=self.peak_lr,
+            low_open=True,
+        )
 
     def __repr__(self):
-        return (f"WarmupCosine(peak_lr={self.peak_lr}, warmup_steps={self.warmup_steps}, "
-                f"total_steps={self.total_steps}, warmup_start_lr={self.warmup_start_lr}, "
-                f"final_lr={self.final_lr})")
+        return (
+            f"WarmupCosine(peak_lr={self.peak_lr}, warmup_steps={self.warmup_steps}, "
+            f"total_steps={self.total_steps}, warmup_start_lr={self.warmup_start_lr}, "
+            f"final_lr={self.final_lr})"
+        )
 
     def __call__(self, t):
         if t < self.warmup_steps:
-            return self.warmup_start_lr + (self.peak_lr - self.warmup_start_lr) * t / self.warmup_steps
+            return (
+                self.warmup_start_lr + (self.peak_lr - self.warmup_start_lr) * t / self.warmup_steps
+            )
         progress = min(t - self.warmup_steps, self.total_steps - self.warmup_steps)
         progress /= self.total_steps - self.warmup_steps  # in [0, 1]
-        return self.final_lr + (self.peak_lr - self.final_lr) * 0.5 * (1 + math.cos(math.pi * progress))
+        return self.final_lr + (self.peak_lr - self.final_lr) * 0.5 * (
+            1 + math.cos(math.pi * progress)
+        )

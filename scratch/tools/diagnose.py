@@ -3,8 +3,8 @@
     data -> loss -> gradients -> updates
 
 Each check reports PASS / WARN / FAIL with the measured value, the expected range and
-what to try next. Every threshold states its rule and reasoning beside it. Where noisy quantities are
-compared (the signal control), the rule is a significance test whose levels fix the
+what to try next. Every threshold states its rule and reasoning beside it. Where noisy
+quantities are compared (the signal control), the rule is a significance test whose levels fix the
 false-alarm rate and scale with the validation split's size; elsewhere the quantities
 are exact statistics of the data or deterministic eval-mode losses, compared with
 orders of magnitude. `python -m scratch.tools.false_alarms` measures how often healthy
@@ -31,13 +31,13 @@ from typing import NamedTuple
 
 import numpy as np
 
+from scratch.data.splits import duplicates_across_splits
 from scratch.nn.activations import ReLU, Sigmoid, Tanh
-from scratch.tools.gradcheck import compare, noise_floor, numerical_gradient
 from scratch.nn.linear import Linear
 from scratch.nn.losses import MSE, SoftmaxCrossEntropy
 from scratch.nn.mlp import MLP
 from scratch.optim.optimizers import Adam
-from scratch.data.splits import duplicates_across_splits
+from scratch.tools.gradcheck import compare, noise_floor, numerical_gradient
 
 CATEGORIES = ("data", "loss", "gradients", "updates")
 
@@ -45,29 +45,41 @@ CATEGORIES = ("data", "loss", "gradients", "updates")
 class Finding(NamedTuple):
     category: str
     check: str
-    status: str         # PASS, WARN or FAIL
-    value: str          # what was measured
-    expected: str       # the healthy range
-    advice: str         # what to try next (empty when PASS)
+    status: str  # PASS, WARN or FAIL
+    value: str  # what was measured
+    expected: str  # the healthy range
+    advice: str  # what to try next (empty when PASS)
     symptom: bool = False  # may be a consequence of an earlier category's failure
 
 
 def _finding(category, check, status, value, expected, advice="", symptom=False):
-    return Finding(category, check, status, value, expected, advice if status != "PASS" else "",
-                   symptom)
+    return Finding(
+        category, check, status, value, expected, advice if status != "PASS" else "", symptom
+    )
 
 
 # ---------------------------------------------------------------------------------------
 # data
 # ---------------------------------------------------------------------------------------
 
+
 def check_data(splits, task, seed=0):
     train = splits.train
     X, y = train.X, train.y
     found = []
-    bad = int((~np.isfinite(X)).sum()) + (int((~np.isfinite(y)).sum()) if y.dtype.kind == "f" else 0)
-    found.append(_finding("data", "NaN or inf values", "FAIL" if bad else "PASS", f"{bad} entries",
-                          "0", "drop or impute those rows before training"))
+    bad = int((~np.isfinite(X)).sum()) + (
+        int((~np.isfinite(y)).sum()) if y.dtype.kind == "f" else 0
+    )
+    found.append(
+        _finding(
+            "data",
+            "NaN or inf values",
+            "FAIL" if bad else "PASS",
+            f"{bad} entries",
+            "0",
+            "drop or impute those rows before training",
+        )
+    )
     if bad:
         return found  # nothing below is meaningful on non-finite data
     # The statistics below (stds, counts, shares) are exact properties of the training
@@ -75,30 +87,56 @@ def check_data(splits, task, seed=0):
     # at which training visibly suffers, so they have no false-alarm rate to state.
     std = X.std(axis=0)  # (D,)
     constant = int((std == 0).sum())
-    found.append(_finding("data", "constant features", "WARN" if constant else "PASS",
-                          f"{constant} of {X.shape[1]}", "0",
-                          "constant features carry no information: drop them"))
+    found.append(
+        _finding(
+            "data",
+            "constant features",
+            "WARN" if constant else "PASS",
+            f"{constant} of {X.shape[1]}",
+            "0",
+            "constant features carry no information: drop them",
+        )
+    )
     varying = std[std > 0]
     ratio = float(varying.max() / varying.min()) if varying.size else 1.0
     status = "FAIL" if ratio > 1e3 else "WARN" if ratio > 1e2 else "PASS"
     worst = int(np.argmax(std))
-    found.append(_finding("data", "feature scales (largest / smallest std)", status,
-                          f"{ratio:.3g} (largest: feature {worst}, std {std[worst]:.3g})",
-                          "<= 100", "standardize or min-max scale the features, with "
-                          "statistics from the training split"))
+    found.append(
+        _finding(
+            "data",
+            "feature scales (largest / smallest std)",
+            status,
+            f"{ratio:.3g} (largest: feature {worst}, std {std[worst]:.3g})",
+            "<= 100",
+            "standardize or min-max scale the features, with statistics from the training split",
+        )
+    )
     if task == "classification":
         counts = np.bincount(y)
         share = counts[counts > 0].min() / counts.max()
-        found.append(_finding("data", "class balance (rarest / commonest)",
-                              "WARN" if share < 0.1 else "PASS", f"{share:.3g}", ">= 0.1",
-                              "reweight the loss or resample; report per-class accuracy"))
+        found.append(
+            _finding(
+                "data",
+                "class balance (rarest / commonest)",
+                "WARN" if share < 0.1 else "PASS",
+                f"{share:.3g}",
+                ">= 0.1",
+                "reweight the loss or resample; report per-class accuracy",
+            )
+        )
     else:
         found.append(check_target_scale(y))
     leaks = duplicates_across_splits(splits)
-    found.append(_finding("data", "rows duplicated across splits", "WARN" if leaks else "PASS",
-                          ", ".join(f"{a}/{b}: {n}" for a, b, n in leaks) or "none", "none",
-                          "remove duplicates before splitting, or validation and test scores "
-                          "measure memory"))
+    found.append(
+        _finding(
+            "data",
+            "rows duplicated across splits",
+            "WARN" if leaks else "PASS",
+            ", ".join(f"{a}/{b}: {n}" for a, b, n in leaks) or "none",
+            "none",
+            "remove duplicates before splitting, or validation and test scores measure memory",
+        )
+    )
     found.append(signal_control(splits, task, seed=seed))
     return found
 
@@ -116,11 +154,16 @@ def check_target_scale(y):
     mean, std = float(np.mean(y)), float(np.std(y))
     off = max(abs(mean), std, 1 / std if std > 0 else math.inf)
     status = "FAIL" if off > 10 else "WARN" if off > 3 else "PASS"
-    return _finding("data", "regression target scale (training split)", status,
-                    f"mean {mean:.4g}, std {std:.4g}", "mean within +-3, std within 1/3 to 3 "
-                    "(standardised: 0 and 1)", "standardise the target with the training "
-                    "split's mean and std (scratch.data.splits.TargetScaler) and invert it "
-                    "for reporting")
+    return _finding(
+        "data",
+        "regression target scale (training split)",
+        status,
+        f"mean {mean:.4g}, std {std:.4g}",
+        "mean within +-3, std within 1/3 to 3 (standardised: 0 and 1)",
+        "standardise the target with the training "
+        "split's mean and std (scratch.data.splits.TargetScaler) and invert it "
+        "for reporting",
+    )
 
 
 # The signal control's decision levels (one-sided p-values of "the real target beats
@@ -131,7 +174,7 @@ PERMUTATIONS = 9999  # p-values resolve down to 1 / (1 + 9999) = 1e-4, below P_P
 
 def _binomial_below(n, k, p):
     """P(Binomial(n, p) < k), summed exactly (n is a validation split: small)."""
-    return float(sum(math.comb(n, j) * p ** j * (1 - p) ** (n - j) for j in range(0, min(k, n + 1))))
+    return float(sum(math.comb(n, j) * p**j * (1 - p) ** (n - j) for j in range(0, min(k, n + 1))))
 
 
 def _fit_control(X, y, X_val, task, classes, seed, steps=800, batch=64):
@@ -206,9 +249,11 @@ def signal_control(splits, task="classification", seed=0, max_rows=800):
         k_95 = int(ordered[int(np.ceil((1 - P_FAIL) * (1 + PERMUTATIONS))) - 1]) + 1
         false_alarm = _binomial_below(n, k_95, real / n)
         majority = float(np.bincount(y_val).max() / n)
-        value = (f"val. accuracy {real / n:.3f} (chance: {null.mean() / n:.3f} +- "
-                 f"{null.std() / n:.3f} over permuted labels, majority {majority:.3f}, "
-                 f"n={n}); p={p_value:.2g}; P(FAIL) at this accuracy {false_alarm:.1g}")
+        value = (
+            f"val. accuracy {real / n:.3f} (chance: {null.mean() / n:.3f} +- "
+            f"{null.std() / n:.3f} over permuted labels, majority {majority:.3f}, "
+            f"n={n}); p={p_value:.2g}; P(FAIL) at this accuracy {false_alarm:.1g}"
+        )
         expected = f"p <= {P_PASS:g}; FAIL if p > {P_FAIL:g}, i.e. fewer than {k_95}/{n} right"
     else:
         y_val = y_val.astype(np.float64)
@@ -222,31 +267,48 @@ def signal_control(splits, task="classification", seed=0, max_rows=800):
         null = saved(y_val[permuted], predicted)  # (B,)
         p_value = (1 + int(np.sum(null >= real))) / (1 + PERMUTATIONS)
         # a perfect prediction (y_val itself): could even it be told from chance?
-        p_best = (1 + int(np.sum(saved(y_val[permuted], y_val) >= saved(y_val, y_val)))) \
-            / (1 + PERMUTATIONS)
+        p_best = (1 + int(np.sum(saved(y_val[permuted], y_val) >= saved(y_val, y_val)))) / (
+            1 + PERMUTATIONS
+        )
         r2 = 1 - float(np.sum((y_val - predicted) ** 2) / np.sum((y_val - y_val.mean()) ** 2))
-        value = (f"val. R² {r2:.3f}; squared error saved over the training mean {real:.4g} "
-                 f"(permuted targets: {null.mean():.4g} +- {null.std():.3g}, n={n}); "
-                 f"p={p_value:.2g}")
+        value = (
+            f"val. R² {r2:.3f}; squared error saved over the training mean {real:.4g} "
+            f"(permuted targets: {null.mean():.4g} +- {null.std():.3g}, n={n}); "
+            f"p={p_value:.2g}"
+        )
         expected = f"p <= {P_PASS:g}; FAIL if p > {P_FAIL:g}"
     status = "PASS" if p_value <= P_PASS else "WARN" if p_value <= P_FAIL else "FAIL"
     if status == "FAIL" and p_best > P_FAIL:  # no score could have passed: no evidence either way
-        return _finding("data", "signal control: permutation test of a known-good model "
-                        "(validation split)", "WARN", value + f"; even a perfect score would "
-                        f"have p={p_best:.2g}", expected, f"the validation split ({n} rows) is "
-                        f"too small to tell signal from chance: give more rows")
-    advice = ("the target carries no signal the features explain: check that X and y rows "
-              "are aligned (a sort or shuffle applied to one only?) and the labels"
-              if status == "FAIL" else
-              "weak signal: the control model beats chance only marginally on this "
-              "validation split; more data, or check the target")
-    return _finding("data", "signal control: permutation test of a known-good model "
-                    "(validation split)", status, value, expected, advice)
+        return _finding(
+            "data",
+            "signal control: permutation test of a known-good model (validation split)",
+            "WARN",
+            value + f"; even a perfect score would have p={p_best:.2g}",
+            expected,
+            f"the validation split ({n} rows) is "
+            f"too small to tell signal from chance: give more rows",
+        )
+    advice = (
+        "the target carries no signal the features explain: check that X and y rows "
+        "are aligned (a sort or shuffle applied to one only?) and the labels"
+        if status == "FAIL"
+        else "weak signal: the control model beats chance only marginally on this "
+        "validation split; more data, or check the target"
+    )
+    return _finding(
+        "data",
+        "signal control: permutation test of a known-good model (validation split)",
+        status,
+        value,
+        expected,
+        advice,
+    )
 
 
 # ---------------------------------------------------------------------------------------
 # loss
 # ---------------------------------------------------------------------------------------
+
 
 def check_loss(model, params, loss, splits, task, batch=256, seed=0):
     X, y = splits.train.X[:batch], splits.train.y[:batch]
@@ -254,19 +316,35 @@ def check_loss(model, params, loss, splits, task, batch=256, seed=0):
     Y, _ = model.forward(params, X, training=False)
     if isinstance(loss, SoftmaxCrossEntropy):
         continuous = y.dtype.kind == "f" and not np.all(y == np.round(y))
-        found.append(_finding("loss", "loss fits the target", "FAIL" if continuous else "PASS",
-                              "cross-entropy on continuous targets" if continuous else
-                              "cross-entropy on class labels", "class labels",
-                              "use MSE for a regression target"))
-        probabilities = bool(np.all((Y >= 0) & (Y <= 1)) and
-                             np.allclose(Y.sum(axis=1), 1, atol=1e-6))
-        found.append(_finding("loss", "logits, not probabilities, reach the cross-entropy",
-                              "FAIL" if probabilities else "PASS",
-                              "outputs are probabilities (rows in [0, 1] summing to 1)"
-                              if probabilities else "unnormalised scores", "logits",
-                              "remove the softmax at the end of the model: the loss applies "
-                              "its own (log-)softmax, and probabilities as logits squash "
-                              "every gradient"))
+        found.append(
+            _finding(
+                "loss",
+                "loss fits the target",
+                "FAIL" if continuous else "PASS",
+                "cross-entropy on continuous targets"
+                if continuous
+                else "cross-entropy on class labels",
+                "class labels",
+                "use MSE for a regression target",
+            )
+        )
+        probabilities = bool(
+            np.all((Y >= 0) & (Y <= 1)) and np.allclose(Y.sum(axis=1), 1, atol=1e-6)
+        )
+        found.append(
+            _finding(
+                "loss",
+                "logits, not probabilities, reach the cross-entropy",
+                "FAIL" if probabilities else "PASS",
+                "outputs are probabilities (rows in [0, 1] summing to 1)"
+                if probabilities
+                else "unnormalised scores",
+                "logits",
+                "remove the softmax at the end of the model: the loss applies "
+                "its own (log-)softmax, and probabilities as logits squash "
+                "every gradient",
+            )
+        )
         if continuous:
             return found
         L0, _ = loss.forward(Y, y)
@@ -274,34 +352,61 @@ def check_loss(model, params, loss, splits, task, batch=256, seed=0):
         # the loss of up to 256 rows at a fixed initialisation is deterministic
         expected = math.log(Y.shape[1])
         ratio = float(L0) / expected
-        status = "FAIL" if not np.isfinite(ratio) or ratio > 5 else "WARN" if not 0.5 <= ratio <= 2 else "PASS"
-        found.append(_finding("loss", "loss at initialisation / ln C", status,
-                              f"{float(L0):.4g} / {expected:.4g} = {ratio:.3g}",
-                              "0.5 to 2 (near-uniform predictions)",
-                              "initial logits are too large: check input scaling and the "
-                              "initialisation scale (He/Xavier), or zero the last bias",
-                              symptom=True))
+        status = (
+            "FAIL"
+            if not np.isfinite(ratio) or ratio > 5
+            else "WARN"
+            if not 0.5 <= ratio <= 2
+            else "PASS"
+        )
+        found.append(
+            _finding(
+                "loss",
+                "loss at initialisation / ln C",
+                status,
+                f"{float(L0):.4g} / {expected:.4g} = {ratio:.3g}",
+                "0.5 to 2 (near-uniform predictions)",
+                "initial logits are too large: check input scaling and the "
+                "initialisation scale (He/Xavier), or zero the last bias",
+                symptom=True,
+            )
+        )
     elif isinstance(loss, MSE):
         labels = task == "classification"
-        found.append(_finding("loss", "loss fits the target", "FAIL" if labels else "PASS",
-                              "MSE on class indices" if labels else "MSE on a real target",
-                              "a real-valued target",
-                              "class indices are not quantities: use softmax cross-entropy"))
+        found.append(
+            _finding(
+                "loss",
+                "loss fits the target",
+                "FAIL" if labels else "PASS",
+                "MSE on class indices" if labels else "MSE on a real target",
+                "a real-valued target",
+                "class indices are not quantities: use softmax cross-entropy",
+            )
+        )
         if not labels:
             T = y.reshape(Y.shape).astype(Y.dtype)
             L0, _ = loss.forward(Y, T)
             expected = float(np.mean(T * T))  # predicting ~0 everywhere
             ratio = float(L0) / max(expected, 1e-12)
             status = "WARN" if not 0.2 <= ratio <= 5 else "PASS"
-            found.append(_finding("loss", "loss at initialisation / mean(y^2)", status,
-                                  f"{ratio:.3g}", "0.2 to 5", "standardize the target; check "
-                                  "the output layer's scale", symptom=True))
+            found.append(
+                _finding(
+                    "loss",
+                    "loss at initialisation / mean(y^2)",
+                    status,
+                    f"{ratio:.3g}",
+                    "0.2 to 5",
+                    "standardize the target; check the output layer's scale",
+                    symptom=True,
+                )
+            )
     return found
 
 
 # ---------------------------------------------------------------------------------------
 # gradients
 # ---------------------------------------------------------------------------------------
+
 
 def sampled_gradient_check(model, params, loss, X, y, per_param=12, eps=1e-6, seed=0):
     """Central differences of the whole model's loss, in float64, on `per_param` random
@@ -328,12 +433,14 @@ def sampled_gradient_check(model, params, loss, X, y, per_param=12, eps=1e-6, se
     for name, p in p64.items():
         picks = rng.choice(p.size, size=min(per_param, p.size), replace=False)
         entries = [np.unravel_index(j, p.shape) for j in picks]
-        numeric, forward, backward = numerical_gradient(objective, p, eps, indices=entries,
-                                                        one_sided=True)
+        numeric, forward, backward = numerical_gradient(
+            objective, p, eps, indices=entries, one_sided=True
+        )
         rows = tuple(np.array(axis) for axis in zip(*entries))  # fancy index of the picks
         jump = np.abs(forward[rows] - backward[rows])
-        smooth = jump <= np.maximum(1e-3 * np.maximum(np.abs(forward[rows]),
-                                                      np.abs(backward[rows])), one_sided_noise)
+        smooth = jump <= np.maximum(
+            1e-3 * np.maximum(np.abs(forward[rows]), np.abs(backward[rows])), one_sided_noise
+        )
         kinks = int((~smooth).sum())
         if not smooth.any():
             results[name] = (math.nan, [], kinks)
@@ -356,9 +463,16 @@ def check_gradients(model, params, loss, splits, batch=8, seed=0):
     kinks = sum(v[2] for v in errors.values())
     kink_note = f"; {kinks} entries on a kink left out" if kinks else ""
     if not checked:
-        found.append(_finding("gradients", "finite differences (float64, sampled entries)",
-                              "WARN", "inconclusive: every sampled entry sits on a kink",
-                              "<= 1e-4 relative", "rerun on other examples"))
+        found.append(
+            _finding(
+                "gradients",
+                "finite differences (float64, sampled entries)",
+                "WARN",
+                "inconclusive: every sampled entry sits on a kink",
+                "<= 1e-4 relative",
+                "rerun on other examples",
+            )
+        )
     else:
         worst = max(checked, key=lambda k: checked[k][0])
         # float64 central differences off kinks agree with a correct backward to ~1e-7
@@ -366,31 +480,51 @@ def check_gradients(model, params, loss, splits, batch=8, seed=0):
         # 1e-4 line sits between the two, with no sampling noise to speak of.
         status = "FAIL" if checked[worst][0] > 1e-4 else "PASS"
         detail = "; ".join(f"{k} {e:.1e}" for k, (e, _, _) in checked.items())
-        found.append(_finding("gradients", "finite differences (float64, sampled entries)",
-                              status, f"worst {worst}{checked[worst][1]}: {checked[worst][0]:.2e} "
-                              f"({detail}){kink_note}", "<= 1e-4 relative",
-                              f"backward disagrees with the forward pass at {worst}: re-derive "
-                              f"that layer's backward (a sign, a missing term, a transposed "
-                              f"matrix?)"))
+        found.append(
+            _finding(
+                "gradients",
+                "finite differences (float64, sampled entries)",
+                status,
+                f"worst {worst}{checked[worst][1]}: {checked[worst][0]:.2e} ({detail}){kink_note}",
+                "<= 1e-4 relative",
+                f"backward disagrees with the forward pass at {worst}: re-derive "
+                f"that layer's backward (a sign, a missing term, a transposed "
+                f"matrix?)",
+            )
+        )
 
     Xb, yb = splits.train.X[:256], splits.train.y[:256]
     Y, cache = model.forward(params, Xb, training=False)
     L, loss_cache = loss.forward(Y, _target(loss, yb, Y))
     _, grads = model.backward(cache, loss.backward(loss_cache))
     nan = [k for k, g in grads.items() if not np.isfinite(g).all()]
-    found.append(_finding("gradients", "NaN or inf gradients", "FAIL" if nan else "PASS",
-                          ", ".join(nan) or "none", "none",
-                          "find the first layer producing NaN (log of 0? exp overflow?)"))
+    found.append(
+        _finding(
+            "gradients",
+            "NaN or inf gradients",
+            "FAIL" if nan else "PASS",
+            ", ".join(nan) or "none",
+            "none",
+            "find the first layer producing NaN (log of 0? exp overflow?)",
+        )
+    )
     norms = {k: float(np.linalg.norm(g)) for k, g in grads.items() if k.endswith("W")}
     zero = [k for k, n in norms.items() if n == 0]
     positive = [n for n in norms.values() if n > 0]
     spread = max(positive) / min(positive) if len(positive) > 1 else 1.0
     status = "WARN" if zero or spread > 1e3 else "PASS"
-    found.append(_finding("gradients", "per-layer gradient norms (largest / smallest)", status,
-                          ", ".join(f"{k} {n:.2e}" for k, n in norms.items()),
-                          "within a factor 1e3 of each other, none zero",
-                          "vanishing or exploding gradients: check initialisation scale, "
-                          "saturating activations, normalise inputs", symptom=True))
+    found.append(
+        _finding(
+            "gradients",
+            "per-layer gradient norms (largest / smallest)",
+            status,
+            ", ".join(f"{k} {n:.2e}" for k, n in norms.items()),
+            "within a factor 1e3 of each other, none zero",
+            "vanishing or exploding gradients: check initialisation scale, "
+            "saturating activations, normalise inputs",
+            symptom=True,
+        )
+    )
     found += _unit_checks(model, params, cache)
     return found
 
@@ -421,28 +555,49 @@ def _unit_checks(model, params, cache):
         # is dead, which no healthy run in the false-alarm matrix reaches.
         worst = max(dead, key=lambda d: d[1])
         status = "FAIL" if worst[1] > 0.5 else "WARN" if worst[1] > 0.1 else "PASS"
-        found.append(_finding("gradients", "dead ReLUs (never active on a batch)", status,
-                              ", ".join(f"layer {i}: {f:.0%}" for i, f in dead), "<= 10%",
-                              "a dead unit passes no gradient: check for large negative "
-                              "biases, too high a learning rate, or use LeakyReLU"))
+        found.append(
+            _finding(
+                "gradients",
+                "dead ReLUs (never active on a batch)",
+                status,
+                ", ".join(f"layer {i}: {f:.0%}" for i, f in dead),
+                "<= 10%",
+                "a dead unit passes no gradient: check for large negative "
+                "biases, too high a learning rate, or use LeakyReLU",
+            )
+        )
     if saturated:
         worst = max(saturated, key=lambda s: s[1])
         status = "WARN" if worst[1] > 0.2 else "PASS"
-        found.append(_finding("gradients", "saturated sigmoid/tanh units", status,
-                              ", ".join(f"layer {i}: {f:.0%}" for i, f in saturated), "<= 20%",
-                              "saturated units have ~0 gradient: scale inputs, use Xavier "
-                              "initialisation", symptom=True))
-    found.append(_finding("gradients", "symmetric initialisation (identical hidden units)",
-                          "FAIL" if symmetric else "PASS",
-                          f"layers {symmetric}" if symmetric else "none", "none",
-                          "units that start identical get identical gradients and stay "
-                          "identical: initialise weights randomly (He/Xavier), not constant"))
+        found.append(
+            _finding(
+                "gradients",
+                "saturated sigmoid/tanh units",
+                status,
+                ", ".join(f"layer {i}: {f:.0%}" for i, f in saturated),
+                "<= 20%",
+                "saturated units have ~0 gradient: scale inputs, use Xavier initialisation",
+                symptom=True,
+            )
+        )
+    found.append(
+        _finding(
+            "gradients",
+            "symmetric initialisation (identical hidden units)",
+            "FAIL" if symmetric else "PASS",
+            f"layers {symmetric}" if symmetric else "none",
+            "none",
+            "units that start identical get identical gradients and stay "
+            "identical: initialise weights randomly (He/Xavier), not constant",
+        )
+    )
     return found
 
 
 # ---------------------------------------------------------------------------------------
 # updates
 # ---------------------------------------------------------------------------------------
+
 
 def _probe(model, params, optimizer, loss, splits, steps, batch, seed, eval_rows=256):
     """`steps` updates on minibatches of the training split. Returns the loss in eval mode
@@ -471,7 +626,9 @@ def _probe(model, params, optimizer, loss, splits, steps, batch, seed, eval_rows
             new, state = optimizer.update(grads, state, params)
             for k in ratios:
                 w = float(np.linalg.norm(params[k]))
-                ratios[k].append(float(np.linalg.norm(new[k] - params[k])) / w if w > 0 else math.nan)
+                ratios[k].append(
+                    float(np.linalg.norm(new[k] - params[k])) / w if w > 0 else math.nan
+                )
             params = new
             losses.append(eval_loss(params))
     return losses, ratios, params
@@ -488,8 +645,11 @@ def _rises(losses):
     sigmoid, RMSProp 1e-3: 4.06x, back to 0.91x by step 30). Bounces above 1.5x are a WARN
     (`_spikes`)."""
     start, end = losses[0], losses[-1]
-    return (not np.all(np.isfinite(losses)) or end > 1.05 * start
-            or (max(losses) > 10 * start and end > 0.9 * start))
+    return (
+        not np.all(np.isfinite(losses))
+        or end > 1.05 * start
+        or (max(losses) > 10 * start and end > 0.9 * start)
+    )
 
 
 def _spikes(losses):
@@ -500,8 +660,9 @@ def _spikes(losses):
 def check_updates(model, params, optimizer, loss, splits, steps=30, batch=32, seed=0):
     found = []
     losses, ratios, _ = _probe(model, params, optimizer, loss, splits, steps, batch, seed)
-    medians = {k: float(np.nanmedian(v)) if np.isfinite(v).any() else math.nan
-               for k, v in ratios.items()}
+    medians = {
+        k: float(np.nanmedian(v)) if np.isfinite(v).any() else math.nan for k, v in ratios.items()
+    }
     finite = [m for m in medians.values() if np.isfinite(m)]
     top = max(finite) if finite else math.nan
     # Orders of magnitude, not a significance test: the median over 30 steps moves by a
@@ -514,7 +675,7 @@ def check_updates(model, params, optimizer, loss, splits, steps=30, batch=32, se
         # too large is a WARN only: whether it harms shows in the loss, which the next
         # two checks measure (tanh + SGD 0.1 on diabetes moves its one-output layer by
         # 6e-2 per step and trains to R² 0.52)
-        status = ("FAIL" if top < 1e-6 else "WARN" if top > 2e-2 or top < 1e-5 else "PASS")
+        status = "FAIL" if top < 1e-6 else "WARN" if top > 2e-2 or top < 1e-5 else "PASS"
         value = ", ".join(f"{k} {m:.1e}" for k, m in medians.items())
     if not finite:
         advice = "weights are all zero: see the gradients checks"
@@ -522,9 +683,17 @@ def check_updates(model, params, optimizer, loss, splits, steps=30, batch=32, se
         advice = "each step changes the weights by a large fraction: lower the learning rate"
     else:
         advice = "the weights barely change per step: raise the learning rate"
-    found.append(_finding("updates", "update-to-weight ratio ||dW|| / ||W|| (median)", status,
-                          value, "1e-5 to 2e-2 (around 1e-3 is healthy); FAIL below 1e-6",
-                          advice, symptom=True))
+    found.append(
+        _finding(
+            "updates",
+            "update-to-weight ratio ||dW|| / ||W|| (median)",
+            status,
+            value,
+            "1e-5 to 2e-2 (around 1e-3 is healthy); FAIL below 1e-6",
+            advice,
+            symptom=True,
+        )
+    )
     start, peak, last = losses[0], max(losses), losses[-1]
     rising = _rises(losses)
     advice = ""
@@ -542,31 +711,57 @@ def check_updates(model, params, optimizer, loss, splits, steps=30, batch=32, se
         # one for hundreds of steps), which the 20-example check below judges.
         big = not np.all(np.isfinite(losses)) or losses[-1] > 1.5 * start
         status = "FAIL" if falls or big else "WARN"
-        advice = ("the learning rate is too large: at a tenth of it the loss falls" if falls
-                  else "the loss rises even at a tenth of the learning rate: suspect the "
-                       "gradients or the loss" if big
-                  else "no progress in the first steps at this rate or a tenth of it: a "
-                       "plateau (see the 20-example check); other activations or "
-                       "initialisations start faster")
+        advice = (
+            "the learning rate is too large: at a tenth of it the loss falls"
+            if falls
+            else "the loss rises even at a tenth of the learning rate: suspect the "
+            "gradients or the loss"
+            if big
+            else "no progress in the first steps at this rate or a tenth of it: a "
+            "plateau (see the 20-example check); other activations or "
+            "initialisations start faster"
+        )
     if status == "PASS" and last >= start:
-        status, advice = "WARN", ("no progress in the first steps (within 5% of the start): "
-                                  "a plateau, see the 20-example check")
+        status, advice = (
+            "WARN",
+            (
+                "no progress in the first steps (within 5% of the start): "
+                "a plateau, see the 20-example check"
+            ),
+        )
     spiking = _spikes(losses)
     if spiking:
-        advice = ("the loss spiked above 1.5x its start: the learning rate is at the edge "
-                  "of stability; a smaller one (or warm-up) trains more smoothly")
-    found.append(_finding("updates", f"loss over the first {steps} steps (eval mode, fixed "
-                          f"rows)", "WARN" if spiking else status, value,
-                          "falling: never above 1.5 x the start, ending below it; FAIL if it "
-                          "rises (ends 5% above the start, or above 0.9 x the start after "
-                          "passing 10x it) and falls at lr/10, or ends 1.5x above the start",
-                          advice, symptom=True))
+        advice = (
+            "the loss spiked above 1.5x its start: the learning rate is at the edge "
+            "of stability; a smaller one (or warm-up) trains more smoothly"
+        )
+    found.append(
+        _finding(
+            "updates",
+            f"loss over the first {steps} steps (eval mode, fixed rows)",
+            "WARN" if spiking else status,
+            value,
+            "falling: never above 1.5 x the start, ending below it; FAIL if it "
+            "rises (ends 5% above the start, or above 0.9 x the start after "
+            "passing 10x it) and falls at lr/10, or ends 1.5x above the start",
+            advice,
+            symptom=True,
+        )
+    )
     moved = [k for k, v in ratios.items() if np.nanmax(np.abs(v), initial=0) > 1e-8]
     still = [k for k in ratios if k not in moved]
-    found.append(_finding("updates", "parameters that do not move", "FAIL" if still else "PASS",
-                          ", ".join(still) or "none", "none",
-                          "these weights never change: a zero gradient (see above) or a "
-                          "learning rate far too small", symptom=True))
+    found.append(
+        _finding(
+            "updates",
+            "parameters that do not move",
+            "FAIL" if still else "PASS",
+            ", ".join(still) or "none",
+            "none",
+            "these weights never change: a zero gradient (see above) or a "
+            "learning rate far too small",
+            symptom=True,
+        )
+    )
     found.append(overfit_tiny_batch(model, params, optimizer, loss, splits, seed=seed))
     return found
 
@@ -613,9 +808,10 @@ def overfit_tiny_batch(model, params, optimizer, loss, splits, n=20, steps=300, 
       SGD 0.1 go 0.6511 -> 0.6470 (and 0.6463 at 10x), and a sigmoid network is known to
       sit on such plateaus for thousands of steps before it trains.
     - FAIL, "unstable": it became NaN/inf, ended above twice its lowest value (of the four
-      measured), or passed 10x its start on the way: steps that overshoot, which a smaller learning rate
-      cures (iris at SGD lr 1.0: 0.87 -> 0.07 -> 0.07 -> 0.29; digits at SGD 1.0: 2.4 ->
-      1190 -> 2.18, every unit dead; trained for 40 epochs both end at chance).
+      measured), or passed 10x its start on the way: steps that overshoot, which a smaller
+      learning rate cures (iris at SGD lr 1.0: 0.87 -> 0.07 -> 0.07 -> 0.29; digits at
+      SGD 1.0: 2.4 -> 1190 -> 2.18, every unit dead; trained for 40 epochs both end at
+      chance).
     """
     X, y = splits.train.X[:n], splits.train.y[:n]
     curve = _overfit_curve(model, params, optimizer, loss, X, y, steps, seed)
@@ -623,14 +819,22 @@ def overfit_tiny_batch(model, params, optimizer, loss, splits, n=20, steps=300, 
     target = 0.05 * start if isinstance(loss, MSE) else 0.05
     value = f"{start:.4g} -> " + " -> ".join(f"{c:.4g}" for c in curve[1:]) + " (every 100 steps)"
     name = f"overfit {len(y)} examples in {steps} steps (eval loss)"
-    expected = (f"<= {target:.3g}; FAIL if it falls by < 0.1% (at this rate and 10x it) or "
-                f"climbs back")
+    expected = (
+        f"<= {target:.3g}; FAIL if it falls by < 0.1% (at this rate and 10x it) or climbs back"
+    )
     if np.isfinite(final) and final <= target:
         return _finding("updates", name, "PASS", value, expected, symptom=True)
     if not np.all(np.isfinite(curve)) or final > 2 * min(curve) or max(curve) > 10 * start:
-        return _finding("updates", name, "FAIL", value + ": unstable (NaN/inf, climbed back "
-                        "above twice its lowest value, or above 10x its start)", expected,
-                        "the steps overshoot: lower the learning rate", symptom=True)
+        return _finding(
+            "updates",
+            name,
+            "FAIL",
+            value + ": unstable (NaN/inf, climbed back "
+            "above twice its lowest value, or above 10x its start)",
+            expected,
+            "the steps overshoot: lower the learning rate",
+            symptom=True,
+        )
     if final > 0.99 * start:
         larger = copy.copy(optimizer)  # the same settings, every learning rate x 10
         larger.schedule = lambda t, schedule=optimizer.schedule: schedule(t) * 10
@@ -638,37 +842,72 @@ def overfit_tiny_batch(model, params, optimizer, loss, splits, n=20, steps=300, 
         value += f"; at lr x 10: {retry[0]:.4g} -> {retry[-1]:.4g}"
         moved = [c[-1] <= 0.999 * c[0] for c in (curve, retry) if np.isfinite(c[-1])]
         if any(moved):  # a plateau: it moves, slowly
-            pace = ("at 10x the rate it learns" if retry[-1] <= 0.99 * retry[0]
-                    else "it moves, by less than 1% at either rate")
-            return _finding("updates", name, "WARN", value + f": a plateau; {pace}", expected,
-                            "slow, not broken: a larger learning rate, ReLU-like units or "
-                            "another initialisation leave the plateau sooner", symptom=True)
-        return _finding("updates", name, "FAIL", value + ": does not learn, at this rate or "
-                        "10x it", expected,
-                        "even 20 examples are not learned: the model, loss or optimizer is "
-                        "broken, or the learning rate is far off", symptom=True)
+            pace = (
+                "at 10x the rate it learns"
+                if retry[-1] <= 0.99 * retry[0]
+                else "it moves, by less than 1% at either rate"
+            )
+            return _finding(
+                "updates",
+                name,
+                "WARN",
+                value + f": a plateau; {pace}",
+                expected,
+                "slow, not broken: a larger learning rate, ReLU-like units or "
+                "another initialisation leave the plateau sooner",
+                symptom=True,
+            )
+        return _finding(
+            "updates",
+            name,
+            "FAIL",
+            value + ": does not learn, at this rate or 10x it",
+            expected,
+            "even 20 examples are not learned: the model, loss or optimizer is "
+            "broken, or the learning rate is far off",
+            symptom=True,
+        )
     rate = curve[-1] / curve[-2] if curve[-2] > 0 else math.nan  # per 100 steps, lately
-    more = (f"~{100 * math.log(target / final) / math.log(rate):.2g} more steps at that rate"
-            if 0 < rate < 1 else "no longer falling")
+    more = (
+        f"~{100 * math.log(target / final) / math.log(rate):.2g} more steps at that rate"
+        if 0 < rate < 1
+        else "no longer falling"
+    )
     pace = "stalled after a first drop" if not rate < 0.99 else "learns, slowly"
-    return _finding("updates", name, "WARN", value + f": {pace} (x{rate:.2f} per 100 "
-                    f"steps lately; {more})", expected,
-                    "slow, not broken: try a larger learning rate (x3, x10), ReLU or "
-                    "LeakyReLU instead of sigmoid/tanh, He initialisation for ReLU-like "
-                    "units and Xavier for tanh/sigmoid", symptom=True)
+    return _finding(
+        "updates",
+        name,
+        "WARN",
+        value + f": {pace} (x{rate:.2f} per 100 steps lately; {more})",
+        expected,
+        "slow, not broken: try a larger learning rate (x3, x10), ReLU or "
+        "LeakyReLU instead of sigmoid/tanh, He initialisation for ReLU-like "
+        "units and Xavier for tanh/sigmoid",
+        symptom=True,
+    )
 
 
 # ---------------------------------------------------------------------------------------
 # the whole battery
 # ---------------------------------------------------------------------------------------
 
+
 class Report(NamedTuple):
     findings: list
-    failed: list   # categories with a FAIL after the causal-order rule
+    failed: list  # categories with a FAIL after the causal-order rule
 
 
-def diagnose(model, params, optimizer, loss, splits, task="classification", seed=0,
-             batch=32, data_findings=None):
+def diagnose(
+    model,
+    params,
+    optimizer,
+    loss,
+    splits,
+    task="classification",
+    seed=0,
+    batch=32,
+    data_findings=None,
+):
     """The whole battery. `data_findings`: the result of check_data(splits, task, seed)
     when it is already known (it depends on neither model nor optimizer)."""
     if data_findings is None:
@@ -676,12 +915,21 @@ def diagnose(model, params, optimizer, loss, splits, task="classification", seed
     findings = data_findings + check_loss(model, params, loss, splits, task)
     if any(f.check == "loss fits the target" and f.status == "FAIL" for f in findings):
         # the loss cannot even be evaluated on this target: nothing downstream means anything
-        findings += [_finding(category, "not run", "WARN", "the loss does not fit the target",
-                              "a loss that fits the target", "fix the loss first (see above)")
-                     for category in ("gradients", "updates")]
+        findings += [
+            _finding(
+                category,
+                "not run",
+                "WARN",
+                "the loss does not fit the target",
+                "a loss that fits the target",
+                "fix the loss first (see above)",
+            )
+            for category in ("gradients", "updates")
+        ]
         return apply_causal_order(findings)
-    findings += (check_gradients(model, params, loss, splits, seed=seed)
-                 + check_updates(model, params, optimizer, loss, splits, batch=batch, seed=seed))
+    findings += check_gradients(model, params, loss, splits, seed=seed) + check_updates(
+        model, params, optimizer, loss, splits, batch=batch, seed=seed
+    )
     return apply_causal_order(findings)
 
 
@@ -692,10 +940,14 @@ def apply_causal_order(findings):
     for category in CATEGORIES:
         for f in (f for f in findings if f.category == category):
             if f.status == "FAIL" and f.symptom and first_failed is not None:
-                f = f._replace(status="WARN", advice=f"explained by the FAIL in {first_failed} "
-                               f"(fix that first); {f.advice}")
+                f = f._replace(
+                    status="WARN",
+                    advice=f"explained by the FAIL in {first_failed} (fix that first); {f.advice}",
+                )
             result.append(f)
-        if first_failed is None and any(f.status == "FAIL" for f in result if f.category == category):
+        if first_failed is None and any(
+            f.status == "FAIL" for f in result if f.category == category
+        ):
             first_failed = category
     failed = sorted({f.category for f in result if f.status == "FAIL"}, key=CATEGORIES.index)
     return Report(result, failed)
@@ -711,8 +963,7 @@ def format_report(report):
             lines.append(f"        expected: {f.expected}")
             if f.advice:
                 lines.append(f"        try:      {f.advice}")
-    verdict = (f"first failing category: {report.failed[0]}" if report.failed
-               else "no check failed")
+    verdict = f"first failing category: {report.failed[0]}" if report.failed else "no check failed"
     lines.append(f"VERDICT: {verdict}")
     return "\n".join(lines)
 
@@ -723,14 +974,30 @@ def check_component(layer, params, X, seed=0):
     To check it against a torch or jax twin as well, use `python -m reference check` (or
     `reference.check.check_layer_against`): frameworks live on the reference/ side."""
     from scratch.tools.gradcheck import GradientCheckError, check_layer
+
     rng = np.random.default_rng(seed)
     Y, _ = layer.forward(params, X)
     dY = rng.standard_normal(Y.shape)
     try:
         results = check_layer(layer, params, X, dY)
         worst = max(results, key=lambda r: r.max_rel_error)
-        return [_finding("gradients", f"{layer!r}: finite differences", "PASS",
-                         f"worst {worst.name} {worst.max_rel_error:.1e}", "<= 1e-5")]
+        return [
+            _finding(
+                "gradients",
+                f"{layer!r}: finite differences",
+                "PASS",
+                f"worst {worst.name} {worst.max_rel_error:.1e}",
+                "<= 1e-5",
+            )
+        ]
     except GradientCheckError as error:
-        return [_finding("gradients", f"{layer!r}: finite differences", "FAIL", str(error),
-                         "<= 1e-5", "re-derive this component's backward")]
+        return [
+            _finding(
+                "gradients",
+                f"{layer!r}: finite differences",
+                "FAIL",
+                str(error),
+                "<= 1e-5",
+                "re-derive this component's backward",
+            )
+        ]

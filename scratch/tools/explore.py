@@ -20,6 +20,7 @@ def quadratic(curvatures):
 
     def loss_and_grad(x):
         return 0.5 * float(np.sum(L * x * x)), L * x  # scalar, (D,)
+
     return loss_and_grad
 
 
@@ -36,8 +37,9 @@ def run(optimizer, curvatures, steps, x0):
     return losses
 
 
-def learning_rate_study(curvatures=(10.0, 1.0), factors=(0.5, 0.95, 1.05, 2.0), steps=40,
-                        momentum=0.9):
+def learning_rate_study(
+    curvatures=(10.0, 1.0), factors=(0.5, 0.95, 1.05, 2.0), steps=40, momentum=0.9
+):
     """{optimizer label: {lr: losses}} for lr = factor * 2 / L, plus the thresholds."""
     L = max(curvatures)
     threshold = 2 / L
@@ -48,10 +50,17 @@ def learning_rate_study(curvatures=(10.0, 1.0), factors=(0.5, 0.95, 1.05, 2.0), 
         f"SGD momentum {momentum}": lambda lr: SGD(lr=lr, momentum=momentum),
         "Adam": lambda lr: Adam(lr=lr),
     }
-    results = {label: {lr: run(make(lr), curvatures, steps, x0) for lr in lrs}
-               for label, make in makers.items()}
-    return {"L": L, "threshold": threshold,
-            "momentum_threshold": 2 * (1 + momentum) / L, "lrs": lrs, "results": results}
+    results = {
+        label: {lr: run(make(lr), curvatures, steps, x0) for lr in lrs}
+        for label, make in makers.items()
+    }
+    return {
+        "L": L,
+        "threshold": threshold,
+        "momentum_threshold": 2 * (1 + momentum) / L,
+        "lrs": lrs,
+        "results": results,
+    }
 
 
 def verdict(losses):

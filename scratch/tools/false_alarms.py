@@ -28,18 +28,33 @@ from scratch.training.run import OPTIMIZERS, add_training_options, build_optimiz
 
 
 def prepared(dataset, activation="relu", optimizer="adam", hidden=None, seed=0):
-    argv = ["--dataset", dataset, "--activation", activation, "--optimizer", optimizer,
-            "--seed", str(seed)]
+    argv = [
+        "--dataset",
+        dataset,
+        "--activation",
+        activation,
+        "--optimizer",
+        optimizer,
+        "--seed",
+        str(seed),
+    ]
     if hidden:
         argv += ["--hidden", hidden]
-    return prepare(add_training_options(argparse.ArgumentParser(), outputs=(), loop=False)
-                   .parse_args(argv))
+    return prepare(
+        add_training_options(argparse.ArgumentParser(), outputs=(), loop=False).parse_args(argv)
+    )
 
 
 def healthy_report(run, data_findings=None):
-    return diagnose(run.mlp, run.params, build_optimizer(run, optimizers),
-                    loss_for_task(run.dataset.task), run.splits, task=run.dataset.task,
-                    data_findings=data_findings)
+    return diagnose(
+        run.mlp,
+        run.params,
+        build_optimizer(run, optimizers),
+        loss_for_task(run.dataset.task),
+        run.splits,
+        task=run.dataset.task,
+        data_findings=data_findings,
+    )
 
 
 def matrix(hidden=None, names=datasets.NAMES):
@@ -48,19 +63,24 @@ def matrix(hidden=None, names=datasets.NAMES):
     for name in names:
         first = prepared(name, hidden=hidden)
         data = check_data(first.splits, first.dataset.task)
-        results[name] = [(a, o, healthy_report(prepared(name, a, o, hidden), data))
-                         for a in sorted(ACTIVATIONS) for o in sorted(OPTIMIZERS)]
+        results[name] = [
+            (a, o, healthy_report(prepared(name, a, o, hidden), data))
+            for a in sorted(ACTIVATIONS)
+            for o in sorted(OPTIMIZERS)
+        ]
     return results
 
 
 def format_matrix(results):
-    lines = ["| data set | runs | " + " | ".join(CATEGORIES) + " | runs with a FAIL |",
-             "|---" * (3 + len(CATEGORIES)) + "|"]
+    lines = [
+        "| data set | runs | " + " | ".join(CATEGORIES) + " | runs with a FAIL |",
+        "|---" * (3 + len(CATEGORIES)) + "|",
+    ]
     warns = defaultdict(Counter)
     for name, rows in results.items():
         counts = {c: Counter() for c in CATEGORIES}
         failed = 0
-        for activation, optimizer, report in rows:
+        for activation, _optimizer, report in rows:
             failed += bool(report.failed)
             for f in report.findings:
                 counts[f.category][f.status] += 1
@@ -73,7 +93,9 @@ def format_matrix(results):
     lines.append("")
     lines.append("| category | check | status | findings | where (data set/activation: count) |")
     lines.append("|---|---|---|---|---|")
-    for (category, check, status), where in sorted(warns.items(), key=lambda kv: -sum(kv[1].values())):
+    for (category, check, status), where in sorted(
+        warns.items(), key=lambda kv: -sum(kv[1].values())
+    ):
         top = ", ".join(f"{k}: {v}" for k, v in where.most_common(8))
         more = f" (+{len(where) - 8} more)" if len(where) > 8 else ""
         escaped = check.replace("|", "\\|")  # a | inside a cell would end it
@@ -101,14 +123,19 @@ def control_rates(seeds=50, shuffled=False):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m scratch.tools.false_alarms",
-                                     description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m scratch.tools.false_alarms",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("what", choices=["matrix", "control"])
     parser.add_argument("--hidden", default=None, help="hidden widths (default: train's)")
     parser.add_argument("--seeds", type=int, default=50)
-    parser.add_argument("--shuffled", action="store_true",
-                        help="control: shuffle the labels first (measures detection)")
+    parser.add_argument(
+        "--shuffled",
+        action="store_true",
+        help="control: shuffle the labels first (measures detection)",
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
     if args.what == "matrix":
@@ -118,8 +145,10 @@ def main(argv=None):
         print(f"| data set | seeds | PASS | WARN | {fail} |")
         print("|---|---|---|---|---|")
         for name, counts in control_rates(args.seeds, args.shuffled).items():
-            print(f"| {name} | {sum(counts.values())} | {counts['PASS']} | {counts['WARN']} | "
-                  f"{counts['FAIL']} |")
+            print(
+                f"| {name} | {sum(counts.values())} | {counts['PASS']} | {counts['WARN']} | "
+                f"{counts['FAIL']} |"
+            )
     print(f"\n({time.perf_counter() - start:.0f} s)")
     return 0
 

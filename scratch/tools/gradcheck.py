@@ -16,14 +16,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-
 TOLERANCE = 1e-5  # noise measured <= 1e-6 at eps = 1e-6 (see above); a 0.1% slip is 1e-3
 
 
 class GradCheckResult(NamedTuple):
-    name: str          # "X" or a parameter name
+    name: str  # "X" or a parameter name
     max_rel_error: float
-    index: tuple       # where the largest error sits
+    index: tuple  # where the largest error sits
     analytic: float
     numeric: float
     max_abs_error: float = 0.0
@@ -42,12 +41,14 @@ def numerical_gradient(f, x, eps=1e-6, indices=None, one_sided=False):
     and (f(x) - f(x-e)) / e: where they disagree, x sits on a kink (a ReLU at exactly 0,
     say) and the central difference averages two different one-sided slopes."""
     if x.dtype != np.float64:
-        raise TypeError(f"numerical_gradient expects x in float64 (float32 rounding swamps the "
-                        f"difference); got {x.dtype}")
+        raise TypeError(
+            f"numerical_gradient expects x in float64 (float32 rounding swamps the "
+            f"difference); got {x.dtype}"
+        )
     grad = np.zeros_like(x)
     forward, backward = np.zeros_like(x), np.zeros_like(x)
     f_here = f() if one_sided else None
-    for index in (np.ndindex(x.shape) if indices is None else indices):
+    for index in np.ndindex(x.shape) if indices is None else indices:
         original = x[index]
         x[index] = original + eps
         f_plus = f()
@@ -77,9 +78,14 @@ def compare(name, analytic, numeric, tiny):
     difference = np.abs(analytic - numeric)
     error = difference / np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), tiny)
     index = np.unravel_index(np.argmax(error), error.shape)
-    return GradCheckResult(name, float(error[index]), tuple(int(i) for i in index),
-                           float(analytic[index]), float(numeric[index]),
-                           float(difference.max()))
+    return GradCheckResult(
+        name,
+        float(error[index]),
+        tuple(int(i) for i in index),
+        float(analytic[index]),
+        float(numeric[index]),
+        float(difference.max()),
+    )
 
 
 def check_layer(layer, params, X, dY, eps=1e-6, tolerance=TOLERANCE, forward_kwargs=None):
@@ -107,7 +113,9 @@ def measure_layer(layer, params, X, dY, eps=1e-6, tolerance=TOLERANCE, forward_k
     tiny = noise_floor(float(np.sum(np.abs(Y * dY))), eps, tolerance)
     results = [compare("X", dX, numerical_gradient(objective, X, eps), tiny)]
     for key in params:
-        results.append(compare(key, grads[key], numerical_gradient(objective, params[key], eps), tiny))
+        results.append(
+            compare(key, grads[key], numerical_gradient(objective, params[key], eps), tiny)
+        )
     return results
 
 
@@ -132,4 +140,5 @@ def _raise_if_bad(component, results, tolerance):
             raise GradientCheckError(
                 f"{component!r}: gradient of {r.name} at index {r.index} is {r.analytic!r} "
                 f"by backward but {r.numeric!r} by central differences "
-                f"(relative error {r.max_rel_error:.3g} > {tolerance:g})")
+                f"(relative error {r.max_rel_error:.3g} > {tolerance:g})"
+            )

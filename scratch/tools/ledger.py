@@ -30,8 +30,9 @@ class _Rows:
 
     def add(self, name, role, array):
         shared = any(np.shares_memory(array, other) for other in self.arrays)
-        self.rows.append(LedgerRow(name, role, tuple(array.shape), str(array.dtype),
-                                   int(array.nbytes), shared))
+        self.rows.append(
+            LedgerRow(name, role, tuple(array.shape), str(array.dtype), int(array.nbytes), shared)
+        )
         self.arrays.append(array)
 
 

@@ -22,9 +22,9 @@ from typing import NamedTuple
 
 
 class StepMemory(NamedTuple):
-    resident: int   # bytes traced before the step (batch, parameters, optimizer state)
+    resident: int  # bytes traced before the step (batch, parameters, optimizer state)
     step_peak: int  # the step's high-water mark above `resident`
-    total: int      # resident + step_peak
+    total: int  # resident + step_peak
 
 
 def measure_training_step(mlp, params, X, y, optimizer, masks=None, task="classification"):
@@ -35,11 +35,14 @@ def measure_training_step(mlp, params, X, y, optimizer, masks=None, task="classi
     dropout gets the training plan's masks for its first step unless `masks` are given;
     like the batch, they are made before the step and count as resident."""
     from scratch.training.train import Backend, plan_for
+
     if masks is None:
         masks = plan_for(mlp, len(X), len(X), seed=0).masks(1, 0, len(X))
     if tracemalloc.is_tracing():
-        raise RuntimeError("measure_training_step needs tracemalloc to itself; "
-                           "it is already tracing (stop it first)")
+        raise RuntimeError(
+            "measure_training_step needs tracemalloc to itself; "
+            "it is already tracing (stop it first)"
+        )
     gc.collect()
     tracemalloc.start()
     try:
@@ -60,8 +63,11 @@ def measure_training_step(mlp, params, X, y, optimizer, masks=None, task="classi
 def ledger_totals(rows):
     """(resident, per step, total) bytes predicted by ledger rows: resident are the
     input, parameter and optimizer rows, the rest is what the step adds; views count 0."""
-    resident = sum(r.bytes for r in rows
-                   if not r.shares_memory and r.role in ("input", "parameter", "optimizer"))
+    resident = sum(
+        r.bytes
+        for r in rows
+        if not r.shares_memory and r.role in ("input", "parameter", "optimizer")
+    )
     total = sum(r.bytes for r in rows if not r.shares_memory)
     return resident, total - resident, total
 
@@ -70,9 +76,13 @@ def format_comparison(rows, measured, title=""):
     """Ledger prediction and tracemalloc measurement side by side, with the gap."""
     predicted = ledger_totals(rows)
     lines = ([title] if title else []) + [
-        f"{'':<34}{'ledger':>14}{'measured':>14}{'measured/ledger':>17}"]
-    for label, p, m in zip(("resident (batch, params, optimizer)", "one step's peak on top",
-                            "total"), predicted, measured):
+        f"{'':<34}{'ledger':>14}{'measured':>14}{'measured/ledger':>17}"
+    ]
+    for label, p, m in zip(
+        ("resident (batch, params, optimizer)", "one step's peak on top", "total"),
+        predicted,
+        measured,
+    ):
         ratio = f"{m / p:.2f}" if p else "-"
         lines.append(f"{label:<34}{p:>14,}{m:>14,}{ratio:>17}")
     return "\n".join(lines)

@@ -33,8 +33,10 @@ def shard_rows(n_rows, workers):
     """Row indices of each worker's shard: np.array_split order, the first n_rows % workers
     shards one row longer. Every shard must hold at least one row."""
     if workers > n_rows:
-        raise ValueError(f"data parallelism expects at most one worker per row: a batch of "
-                         f"{n_rows} rows cannot feed {workers} workers")
+        raise ValueError(
+            f"data parallelism expects at most one worker per row: a batch of "
+            f"{n_rows} rows cannot feed {workers} workers"
+        )
     return np.array_split(np.arange(n_rows), workers)
 
 
@@ -60,8 +62,10 @@ def check_workers(option, workers, plan):
     if workers <= rows:
         return None
     last = " (the last, short batch of every epoch)" if rows < plan.batch_size else ""
-    return (f"{option} {workers} is larger than the smallest batch, {rows} rows{last}: every "
-            f"worker needs at least one row; use at most {rows} or change --batch-size")
+    return (
+        f"{option} {workers} is larger than the smallest batch, {rows} rows{last}: every "
+        f"worker needs at least one row; use at most {rows} or change --batch-size"
+    )
 
 
 class DataParallelBackend:
@@ -109,6 +113,8 @@ class DataParallelBackend:
 def workers_backend(workers):
     """A Backend-like class for run_backend (scratch/training/run.py): the NumPy Backend
     wrapped as `workers` simulated workers."""
+
     def build(mlp, params, optimizer, task="classification"):
         return DataParallelBackend(Backend(mlp, params, optimizer, task), workers)
+
     return build

@@ -20,13 +20,18 @@ def regression_metrics(y, y_hat):
     y = np.asarray(y, dtype=np.float64).reshape(-1)  # (N,)
     y_hat = np.asarray(y_hat, dtype=np.float64).reshape(-1)  # (N,)
     if y.shape != y_hat.shape or y.size == 0:
-        raise ValueError(f"regression_metrics expects y and y_hat of the same non-empty "
-                         f"shape (N,); got {y.shape} and {y_hat.shape}")
+        raise ValueError(
+            f"regression_metrics expects y and y_hat of the same non-empty "
+            f"shape (N,); got {y.shape} and {y_hat.shape}"
+        )
     residual = y - y_hat  # (N,)
     total = float(np.sum((y - y.mean()) ** 2))
-    r2 = 1 - float(np.sum(residual ** 2)) / total if total > 0 else math.nan
-    return {"rmse": float(np.sqrt(np.mean(residual ** 2))), "mae": float(np.mean(np.abs(residual))),
-            "r2": r2}
+    r2 = 1 - float(np.sum(residual**2)) / total if total > 0 else math.nan
+    return {
+        "rmse": float(np.sqrt(np.mean(residual**2))),
+        "mae": float(np.mean(np.abs(residual))),
+        "r2": r2,
+    }
 
 
 def least_squares_predictions(X_train, y_train, X):

@@ -37,14 +37,19 @@ def check_output_path(path, kind):
         raise OutputError(f"expected a writable file; got {str(path)!r}, read-only")
     folder = path.parent
     if not folder.exists():
-        raise OutputError(f"expected a path in an existing folder; got {str(path)!r}, and "
-                          f"there is no folder {str(folder)!r}")
+        raise OutputError(
+            f"expected a path in an existing folder; got {str(path)!r}, and "
+            f"there is no folder {str(folder)!r}"
+        )
     if not folder.is_dir():
-        raise OutputError(f"expected a path inside a folder; got {str(path)!r}, but "
-                          f"{str(folder)!r} is a file")
+        raise OutputError(
+            f"expected a path inside a folder; got {str(path)!r}, but {str(folder)!r} is a file"
+        )
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"expected a path in a writable folder; got {str(path)!r}, and "
-                          f"{str(folder)!r} is not writable")
+        raise OutputError(
+            f"expected a path in a writable folder; got {str(path)!r}, and "
+            f"{str(folder)!r} is not writable"
+        )
     return path
 
 

@@ -4,6 +4,7 @@
 def plot_histories(histories, path, title=""):
     """histories: {label: History}; loss and accuracy per epoch, train and validation."""
     import matplotlib
+
     matplotlib.use("Agg")  # files only, no display needed
     import matplotlib.pyplot as plt
 

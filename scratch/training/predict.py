@@ -31,9 +31,9 @@ from scratch.training.train import accuracy_of
 
 
 class Prediction(NamedTuple):
-    outputs: np.ndarray    # (N, C) class probabilities, or (N, 1) regression values
+    outputs: np.ndarray  # (N, C) class probabilities, or (N, 1) regression values
     predicted: np.ndarray  # (N,) class indices, or (N,) values
-    metrics: dict          # {"rows"}, with labels also "loss" (and "accuracy" for classes)
+    metrics: dict  # {"rows"}, with labels also "loss" (and "accuracy" for classes)
 
 
 def model_of(checkpoint):
@@ -100,8 +100,10 @@ def read_csv_features(checkpoint, path, target=None):
     header = [h.strip() for h in rows[0]]
     missing = [name for name in checkpoint.feature_names if name not in header]
     if missing:
-        raise ValueError(f"{path} lacks the feature column(s) {missing}; the model reads "
-                         f"{checkpoint.feature_names}")
+        raise ValueError(
+            f"{path} lacks the feature column(s) {missing}; the model reads "
+            f"{checkpoint.feature_names}"
+        )
     if target is None and checkpoint.run and checkpoint.run.get("target") in header:
         target = checkpoint.run["target"]
     if target is not None and target not in header:
@@ -116,8 +118,9 @@ def read_csv_features(checkpoint, path, target=None):
             try:
                 X[r - 2, c] = float(row[column])
             except ValueError:
-                raise ValueError(f"{path} line {r}, column {header[column]!r}: {row[column]!r} "
-                                 f"is not a number") from None
+                raise ValueError(
+                    f"{path} line {r}, column {header[column]!r}: {row[column]!r} is not a number"
+                ) from None
         if target is not None:
             labels.append(row[header.index(target)].strip())
     if not np.all(np.isfinite(X)):
@@ -176,9 +179,13 @@ def to_json(checkpoint, prediction, y=None):
     rows = []
     for i in range(len(prediction.predicted)):
         if checkpoint.task == "classification":
-            row = {"row": i, "prediction": checkpoint.class_names[prediction.predicted[i]],
-                   "probabilities": dict(zip(checkpoint.class_names,
-                                             map(float, prediction.outputs[i])))}
+            row = {
+                "row": i,
+                "prediction": checkpoint.class_names[prediction.predicted[i]],
+                "probabilities": dict(
+                    zip(checkpoint.class_names, map(float, prediction.outputs[i]))
+                ),
+            }
             if y is not None:
                 row["label"] = checkpoint.class_names[y[i]]
         else:
@@ -192,15 +199,29 @@ def to_json(checkpoint, prediction, y=None):
 def add_predict_options(parser):
     parser.add_argument("checkpoint", help="a checkpoint written by train --checkpoint (or import)")
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--csv", help="raw features (columns named as in training; extra columns "
-                                      "ignored); the saved scaler is applied")
-    source.add_argument("--dataset", choices=datasets.NAMES, help="a named dataset, split as in training")
-    parser.add_argument("--split", choices=["train", "validation", "test"], default="test",
-                        help="with --dataset: which split (default: test)")
-    parser.add_argument("--target", default=None,
-                        help="with --csv: the label column (default: the run's --target, if present)")
+    source.add_argument(
+        "--csv",
+        help="raw features (columns named as in training; extra columns "
+        "ignored); the saved scaler is applied",
+    )
+    source.add_argument(
+        "--dataset", choices=datasets.NAMES, help="a named dataset, split as in training"
+    )
+    parser.add_argument(
+        "--split",
+        choices=["train", "validation", "test"],
+        default="test",
+        help="with --dataset: which split (default: test)",
+    )
+    parser.add_argument(
+        "--target",
+        default=None,
+        help="with --csv: the label column (default: the run's --target, if present)",
+    )
     parser.add_argument("--json", action="store_true", help="JSON instead of CSV (default: CSV)")
-    parser.add_argument("--out", default=None, help="write here instead of stdout (default: stdout)")
+    parser.add_argument(
+        "--out", default=None, help="write here instead of stdout (default: stdout)"
+    )
     return parser
 
 
@@ -217,10 +238,15 @@ def predict_command(args):
         prediction = predict(checkpoint, X_raw, y)
     except (CheckpointError, ValueError, OSError) as error:
         raise SystemExit(f"error: {error}") from None
-    text = (json.dumps(to_json(checkpoint, prediction, y), indent=2) + "\n" if args.json
-            else format_csv(checkpoint, prediction, y))
-    summary = ", ".join(f"{k} {v:.6g}" if isinstance(v, float) else f"{k} {v}"
-                        for k, v in prediction.metrics.items())
+    text = (
+        json.dumps(to_json(checkpoint, prediction, y), indent=2) + "\n"
+        if args.json
+        else format_csv(checkpoint, prediction, y)
+    )
+    summary = ", ".join(
+        f"{k} {v:.6g}" if isinstance(v, float) else f"{k} {v}"
+        for k, v in prediction.metrics.items()
+    )
     if args.out:
         atomic_write(args.out, lambda f: f.write(text.encode()))
         print(f"{len(prediction.predicted)} predictions written to {args.out} ({summary})")

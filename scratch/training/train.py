@@ -37,15 +37,17 @@ class TrainingPlan:
     def batches(self, epoch):
         """Row indices of each minibatch of `epoch`: a fresh permutation per epoch."""
         order = np.random.default_rng([self.seed, epoch]).permutation(self.n_train)
-        return [order[i:i + self.batch_size] for i in range(0, self.n_train, self.batch_size)]
+        return [order[i : i + self.batch_size] for i in range(0, self.n_train, self.batch_size)]
 
     def masks(self, epoch, step, batch):
         """{layer index: bool (batch, H)}, drawn from a generator keyed by the step."""
         if not self.dropout_widths:
             return {}
         rng = np.random.default_rng([self.seed, epoch, step, 1])
-        return {index: rng.random((batch, width)) >= self.dropout_p
-                for index, width in sorted(self.dropout_widths.items())}
+        return {
+            index: rng.random((batch, width)) >= self.dropout_p
+            for index, width in sorted(self.dropout_widths.items())
+        }
 
 
 def plan_for(mlp, n_train, batch_size, seed):
@@ -58,18 +60,18 @@ def plan_for(mlp, n_train, batch_size, seed):
 
 
 class History(NamedTuple):
-    train_loss: list       # per epoch, eval mode over the whole training split
+    train_loss: list  # per epoch, eval mode over the whole training split
     train_accuracy: list
     val_loss: list
     val_accuracy: list
-    step_loss: list        # every minibatch loss, in training mode
-    step_seconds: list     # wall time of every train_step
+    step_loss: list  # every minibatch loss, in training mode
+    step_seconds: list  # wall time of every train_step
 
 
 class TrainResult(NamedTuple):
-    params: dict           # the best epoch's parameters when early stopping, else the last
+    params: dict  # the best epoch's parameters when early stopping, else the last
     history: History
-    best_epoch: int        # 1-based
+    best_epoch: int  # 1-based
     epochs_run: int
     stopped_early: bool
     progress: object = None  # a Progress: where the run stands, to save and carry on from
@@ -79,25 +81,37 @@ class TrainResult(NamedTuple):
 # healthy run's loss falls, and even a noisy start rarely doubles it. Finite but exploded
 # losses (cross-entropy of 7e5 at lr 1e6) are as hopeless as NaN, so both stop the run.
 EXPLODED = 1e3
-DIVERGED_ADVICE = ("the run diverged: try a smaller --lr (or scaled features); "
-                   "`python -m scratch diagnose` with the same options says what is wrong")
+DIVERGED_ADVICE = (
+    "the run diverged: try a smaller --lr (or scaled features); "
+    "`python -m scratch diagnose` with the same options says what is wrong"
+)
 
 
 class Progress(NamedTuple):
     """Where a run stands after `epoch` completed epochs: with the backend's parameters
     (`last_params`) and optimizer state, all that train() needs to carry on exactly as if
     it had never stopped (the plan gives the same batches and masks for later epochs)."""
-    epoch: int             # epochs completed
+
+    epoch: int  # epochs completed
     history: History
-    best_loss: float       # the best validation loss so far (inf before the first)
-    best_params: dict      # its parameters (None before the first)
+    best_loss: float  # the best validation loss so far (inf before the first)
+    best_params: dict  # its parameters (None before the first)
     best_epoch: int
-    waited: int            # epochs since the best, for early stopping
-    last_params: dict      # the parameters after the last step, which the optimizer state fits
+    waited: int  # epochs since the best, for early stopping
+    last_params: dict  # the parameters after the last step, which the optimizer state fits
 
 
-def train(backend, splits, plan, epochs, patience=None, progress=False, label="numpy",
-          explode_factor=EXPLODED, resume_from=None):
+def train(
+    backend,
+    splits,
+    plan,
+    epochs,
+    patience=None,
+    progress=False,
+    label="numpy",
+    explode_factor=EXPLODED,
+    resume_from=None,
+):
     """Run the loop; returns a TrainResult. patience=None trains all epochs (and still
     returns the best epoch's parameters, chosen on validation loss). resume_from: a Progress
     to carry on from (epochs resume_from.epoch + 1 .. epochs), the backend already holding
@@ -109,8 +123,9 @@ def train(backend, splits, plan, epochs, patience=None, progress=False, label="n
     parameters so far, for the caller to save."""
     epochs = check_positive_int("train", "epochs", epochs)
     if resume_from is not None and resume_from.epoch >= epochs:
-        raise ValueError(f"train expects epochs beyond the {resume_from.epoch} already run; got "
-                         f"epochs={epochs}")
+        raise ValueError(
+            f"train expects epochs beyond the {resume_from.epoch} already run; got epochs={epochs}"
+        )
     if patience is not None:
         patience = check_positive_int("train", "patience", patience)
     train_set, val_set = splits.train, splits.validation
@@ -122,7 +137,12 @@ def train(backend, splits, plan, epochs, patience=None, progress=False, label="n
     if resume_from is not None:  # carry on: copies, so that the caller's Progress stays as it was
         r = resume_from
         history = History(*(list(values) for values in r.history))
-        best_loss, best_params, best_epoch, waited = r.best_loss, r.best_params, r.best_epoch, r.waited
+        best_loss, best_params, best_epoch, waited = (
+            r.best_loss,
+            r.best_params,
+            r.best_epoch,
+            r.waited,
+        )
         epoch = r.epoch
     steps_per_epoch = math.ceil(plan.n_train / plan.batch_size)
     bar = None
@@ -132,14 +152,25 @@ def train(backend, splits, plan, epochs, patience=None, progress=False, label="n
         except ImportError:
             tqdm = None
         if tqdm is not None:
-            bar = tqdm(total=(epochs - epoch) * steps_per_epoch, desc=f"{label:>5}", unit="step",
-                       leave=True)
+            bar = tqdm(
+                total=(epochs - epoch) * steps_per_epoch,
+                desc=f"{label:>5}",
+                unit="step",
+                leave=True,
+            )
+    start = epoch  # 0, or the epochs a resumed run has done
     try:
-        for epoch in range(epoch + 1, epochs + 1):
-            val_loss = _epoch(backend, train_set, val_set, plan, epoch, history, bar, label,
-                              explode_factor)
+        for epoch in range(start + 1, epochs + 1):
+            val_loss = _epoch(
+                backend, train_set, val_set, plan, epoch, history, bar, label, explode_factor
+            )
             if val_loss < best_loss:
-                best_loss, best_params, best_epoch, waited = val_loss, backend.get_params(), epoch, 0
+                best_loss, best_params, best_epoch, waited = (
+                    val_loss,
+                    backend.get_params(),
+                    epoch,
+                    0,
+                )
             else:
                 waited += 1
                 if patience is not None and waited >= patience:
@@ -165,13 +196,18 @@ def _epoch(backend, train_set, val_set, plan, epoch, history, bar, label, explod
         history.step_seconds.append(time.perf_counter() - start)
         history.step_loss.append(float(loss))
         if not math.isfinite(history.step_loss[-1]):
-            raise Diverged(f"{label}: the training loss became {history.step_loss[-1]} in "
-                           f"epoch {epoch}, step {step + 1}; {DIVERGED_ADVICE}")
-        if (explode_factor is not None
-                and history.step_loss[-1] > explode_factor * max(history.step_loss[0], 1.0)):
-            raise Diverged(f"{label}: the training loss exploded to {history.step_loss[-1]:.3g} in "
-                           f"epoch {epoch}, step {step + 1}, more than {explode_factor:g} times the "
-                           f"first step's {history.step_loss[0]:.3g}; {DIVERGED_ADVICE}")
+            raise Diverged(
+                f"{label}: the training loss became {history.step_loss[-1]} in "
+                f"epoch {epoch}, step {step + 1}; {DIVERGED_ADVICE}"
+            )
+        if explode_factor is not None and history.step_loss[-1] > explode_factor * max(
+            history.step_loss[0], 1.0
+        ):
+            raise Diverged(
+                f"{label}: the training loss exploded to {history.step_loss[-1]:.3g} in "
+                f"epoch {epoch}, step {step + 1}, more than {explode_factor:g} times the "
+                f"first step's {history.step_loss[0]:.3g}; {DIVERGED_ADVICE}"
+            )
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{float(loss):.4f}", epoch=epoch)
@@ -180,8 +216,10 @@ def _epoch(backend, train_set, val_set, plan, epoch, history, bar, label, explod
         getattr(history, f"{name}_loss").append(float(loss))
         getattr(history, f"{name}_accuracy").append(float(accuracy))
     if not math.isfinite(history.val_loss[-1]):
-        raise Diverged(f"{label}: the validation loss became {history.val_loss[-1]} after "
-                       f"epoch {epoch}; {DIVERGED_ADVICE}")
+        raise Diverged(
+            f"{label}: the validation loss became {history.val_loss[-1]} after "
+            f"epoch {epoch}; {DIVERGED_ADVICE}"
+        )
     return history.val_loss[-1]
 
 
@@ -206,8 +244,9 @@ class Backend(Learner):
         L, loss_cache = self.loss.forward(Y, self._targets(y, Y))
         _, grads = self.mlp.backward(cache, self.loss.backward(loss_cache), input_grad=False)
         # the backend owns its parameters and optimizer state: update them in place
-        self.params, self.state = self.optimizer.update(grads, self.state, self.params,
-                                                        inplace=True)
+        self.params, self.state = self.optimizer.update(
+            grads, self.state, self.params, inplace=True
+        )
         return L
 
     def evaluate(self, X, y):

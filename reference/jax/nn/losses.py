@@ -25,6 +25,5 @@ class SoftmaxCrossEntropy:
         if self.label_smoothing == 0:
             return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(Z, y))
         # optax.smooth_labels gives (1 - eps) onehot + eps / C, as torch's label_smoothing
-        Q = optax.smooth_labels(jax.nn.one_hot(y, Z.shape[-1], dtype=Z.dtype),
-                                self.label_smoothing)
+        Q = optax.smooth_labels(jax.nn.one_hot(y, Z.shape[-1], dtype=Z.dtype), self.label_smoothing)
         return jnp.mean(optax.softmax_cross_entropy(Z, Q))

@@ -6,8 +6,13 @@ import jax.numpy as jnp
 from reference.jax.nn.activations import GELU, LeakyReLU, ReLU, Sigmoid, Tanh
 from reference.jax.nn.linear import Linear
 
-ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh": Tanh,
-               "gelu": GELU}
+ACTIVATIONS = {
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "gelu": GELU,
+}
 
 
 class MLP:

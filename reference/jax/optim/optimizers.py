@@ -40,9 +40,11 @@ class _JaxOptimizerState:
 class _OptaxTwin:
     def __init__(self, lr, weight_decay, decay_mask, max_grad_norm, clip_eps):
         if max_grad_norm is not None and clip_eps != 0:
-            raise NotImplementedError("optax.clip_by_global_norm divides by the bare norm; "
-                                      f"clip_eps={clip_eps} (torch's 1e-6) cannot be expressed: "
-                                      "use clip_eps=0")
+            raise NotImplementedError(
+                "optax.clip_by_global_norm divides by the bare norm; "
+                f"clip_eps={clip_eps} (torch's 1e-6) cannot be expressed: "
+                "use clip_eps=0"
+            )
         self.schedule = lr if hasattr(lr, "optax_schedule") else Constant(lr)
         self.weight_decay, self.decay_mask = weight_decay, decay_mask
         self.max_grad_norm = max_grad_norm
@@ -96,35 +98,63 @@ class _OptaxTwin:
 
 
 class SGD(_OptaxTwin):
-    def __init__(self, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0,
-                 decay_mask=None, max_grad_norm=None, clip_eps=1e-6):
+    def __init__(
+        self,
+        lr,
+        momentum=0.0,
+        dampening=0.0,
+        nesterov=False,
+        weight_decay=0.0,
+        decay_mask=None,
+        max_grad_norm=None,
+        clip_eps=1e-6,
+    ):
         if dampening:
-            raise NotImplementedError("optax.sgd has no dampening: its trace always adds the "
-                                      "full gradient")
+            raise NotImplementedError(
+                "optax.sgd has no dampening: its trace always adds the full gradient"
+            )
         super().__init__(lr, weight_decay, decay_mask, max_grad_norm, clip_eps)
         self.momentum, self.nesterov = momentum, nesterov
 
     def optimizer(self, params):
-        return optax.sgd(self.schedule.optax_schedule(), momentum=self.momentum or None,
-                         nesterov=self.nesterov)
+        return optax.sgd(
+            self.schedule.optax_schedule(), momentum=self.momentum or None, nesterov=self.nesterov
+        )
 
     def slot_fields(self):
         return {"momentum_buffer": "trace"} if self.momentum else {}
 
 
 class RMSProp(_OptaxTwin):
-    def __init__(self, lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0, centered=False,
-                 weight_decay=0.0, decay_mask=None, max_grad_norm=None, clip_eps=1e-6):
+    def __init__(
+        self,
+        lr=1e-2,
+        alpha=0.99,
+        eps=1e-8,
+        momentum=0.0,
+        centered=False,
+        weight_decay=0.0,
+        decay_mask=None,
+        max_grad_norm=None,
+        clip_eps=1e-6,
+    ):
         if momentum and hasattr(lr, "optax_schedule") and not isinstance(lr, Constant):
-            raise NotImplementedError("optax.rmsprop applies momentum after the learning-rate "
-                                      "scale; with a schedule that differs from torch")
+            raise NotImplementedError(
+                "optax.rmsprop applies momentum after the learning-rate "
+                "scale; with a schedule that differs from torch"
+            )
         super().__init__(lr, weight_decay, decay_mask, max_grad_norm, clip_eps)
         self.alpha, self.eps, self.momentum, self.centered = alpha, eps, momentum, centered
 
     def optimizer(self, params):
-        return optax.rmsprop(self.schedule.optax_schedule(), decay=self.alpha, eps=self.eps,
-                             eps_in_sqrt=False, centered=self.centered,
-                             momentum=self.momentum or None)
+        return optax.rmsprop(
+            self.schedule.optax_schedule(),
+            decay=self.alpha,
+            eps=self.eps,
+            eps_in_sqrt=False,
+            centered=self.centered,
+            momentum=self.momentum or None,
+        )
 
     def slot_fields(self):
         fields = {"square_avg": "nu"}
@@ -146,18 +176,30 @@ class RMSProp(_OptaxTwin):
 class Adam(_OptaxTwin):
     decoupled = False
 
-    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
-                 decay_mask=None, max_grad_norm=None, clip_eps=1e-6):
+    def __init__(
+        self,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+        amsgrad=False,
+        decay_mask=None,
+        max_grad_norm=None,
+        clip_eps=1e-6,
+    ):
         if amsgrad:
-            raise NotImplementedError("optax.amsgrad takes the max of bias-corrected second "
-                                      "moments; torch (and scratch) the max of raw ones")
+            raise NotImplementedError(
+                "optax.amsgrad takes the max of bias-corrected second "
+                "moments; torch (and scratch) the max of raw ones"
+            )
         super().__init__(lr, weight_decay, decay_mask, max_grad_norm, clip_eps)
         self.b1, self.b2 = betas
         self.eps = eps
 
     def optimizer(self, params):
-        return optax.adam(self.schedule.optax_schedule(), b1=self.b1, b2=self.b2, eps=self.eps,
-                          eps_root=0.0)
+        return optax.adam(
+            self.schedule.optax_schedule(), b1=self.b1, b2=self.b2, eps=self.eps, eps_root=0.0
+        )
 
     def slot_fields(self):
         return {"exp_avg": "mu", "exp_avg_sq": "nu"}
@@ -166,11 +208,27 @@ class Adam(_OptaxTwin):
 class AdamW(Adam):
     decoupled = True
 
-    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
-                 decay_mask=None, max_grad_norm=None, clip_eps=1e-6):
+    def __init__(
+        self,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=1e-2,
+        amsgrad=False,
+        decay_mask=None,
+        max_grad_norm=None,
+        clip_eps=1e-6,
+    ):
         super().__init__(lr, betas, eps, weight_decay, amsgrad, decay_mask, max_grad_norm, clip_eps)
 
     def optimizer(self, params):
         # optax.adamw's default weight_decay is 1e-4, torch's 1e-2: always passed explicitly
-        return optax.adamw(self.schedule.optax_schedule(), b1=self.b1, b2=self.b2, eps=self.eps,
-                           eps_root=0.0, weight_decay=self.weight_decay, mask=self.mask(params))
+        return optax.adamw(
+            self.schedule.optax_schedule(),
+            b1=self.b1,
+            b2=self.b2,
+            eps=self.eps,
+            eps_root=0.0,
+            weight_decay=self.weight_decay,
+            mask=self.mask(params),
+        )

@@ -32,9 +32,14 @@ class StepDecay:
         self.lr, self.step_size, self.gamma = lr, step_size, gamma
 
     def optax_schedule(self):
-        return in_float64(optax.exponential_decay(
-            init_value=self.lr, transition_steps=self.step_size, decay_rate=self.gamma,
-            staircase=True))
+        return in_float64(
+            optax.exponential_decay(
+                init_value=self.lr,
+                transition_steps=self.step_size,
+                decay_rate=self.gamma,
+                staircase=True,
+            )
+        )
 
 
 class WarmupCosine:
@@ -44,7 +49,12 @@ class WarmupCosine:
         self.final_lr = peak_lr / 100 if final_lr is None else final_lr
 
     def optax_schedule(self):
-        return in_float64(optax.warmup_cosine_decay_schedule(
-            init_value=self.warmup_start_lr, peak_value=self.peak_lr,
-            warmup_steps=self.warmup_steps, decay_steps=self.total_steps,
-            end_value=self.final_lr))
+        return in_float64(
+            optax.warmup_cosine_decay_schedule(
+                init_value=self.warmup_start_lr,
+                peak_value=self.peak_lr,
+                warmup_steps=self.warmup_steps,
+                decay_steps=self.total_steps,
+                end_value=self.final_lr,
+            )
+        )

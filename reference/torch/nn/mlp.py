@@ -14,8 +14,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.func import functional_call
 
-ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.01), "sigmoid": nn.Sigmoid,
-               "tanh": nn.Tanh, "gelu": lambda: nn.GELU(approximate="none")}
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "leaky_relu": lambda: nn.LeakyReLU(0.01),
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "gelu": lambda: nn.GELU(approximate="none"),
+}
 
 
 class _MaskedDropout(nn.Module):

@@ -25,21 +25,30 @@ from reference.torch.optim.schedules import Constant
 
 @dataclass
 class _TorchOptimizerState:
-    tensors: dict            # name -> torch parameter tensor (updated in place by torch)
+    tensors: dict  # name -> torch parameter tensor (updated in place by torch)
     optimizer: torch.optim.Optimizer
-    scheduler: object        # an LRScheduler or None
+    scheduler: object  # an LRScheduler or None
     step: int = 0
 
 
 class _TorchTwin:
-    torch_class = None       # the torch.optim class this twin drives
+    torch_class = None  # the torch.optim class this twin drives
     slots = ()
 
-    def __init__(self, lr, weight_decay=0.0, decay_mask=None, max_grad_norm=None,
-                 clip_eps=1e-6, **hyperparameters):
+    def __init__(
+        self,
+        lr,
+        weight_decay=0.0,
+        decay_mask=None,
+        max_grad_norm=None,
+        clip_eps=1e-6,
+        **hyperparameters,
+    ):
         if max_grad_norm is not None and clip_eps != 1e-6:
-            raise NotImplementedError("torch.nn.utils.clip_grad_norm_ adds 1e-6 to the norm; "
-                                      f"clip_eps={clip_eps} cannot be expressed")
+            raise NotImplementedError(
+                "torch.nn.utils.clip_grad_norm_ adds 1e-6 to the norm; "
+                f"clip_eps={clip_eps} cannot be expressed"
+            )
         self.schedule = lr if hasattr(lr, "scheduler") else Constant(lr)
         self.weight_decay, self.decay_mask = weight_decay, decay_mask
         self.max_grad_norm = max_grad_norm
@@ -51,11 +60,17 @@ class _TorchTwin:
     def attach(self, tensors):
         """Drive existing tensors (a module's parameters, say), keyed by scratch names.
         The decay mask sees each tensor's values as numpy (torch layout)."""
-        decays = {k: self.decay_mask is None or self.decay_mask(k, t.detach().numpy())
-                  for k, t in tensors.items()}
-        groups = [{"params": [tensors[k] for k in tensors if decays[k]],
-                   "weight_decay": self.weight_decay},
-                  {"params": [tensors[k] for k in tensors if not decays[k]], "weight_decay": 0.0}]
+        decays = {
+            k: self.decay_mask is None or self.decay_mask(k, t.detach().numpy())
+            for k, t in tensors.items()
+        }
+        groups = [
+            {
+                "params": [tensors[k] for k in tensors if decays[k]],
+                "weight_decay": self.weight_decay,
+            },
+            {"params": [tensors[k] for k in tensors if not decays[k]], "weight_decay": 0.0},
+        ]
         groups = [g for g in groups if g["params"]]
         optimizer = self.torch_class(groups, lr=self.schedule.initial_lr, **self.hyperparameters)
         return _TorchOptimizerState(tensors, optimizer, self.schedule.scheduler(optimizer))
@@ -89,34 +104,104 @@ class _TorchTwin:
 class SGD(_TorchTwin):
     torch_class = torch.optim.SGD
 
-    def __init__(self, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0,
-                 decay_mask=None, max_grad_norm=None, clip_eps=1e-6):
-        super().__init__(lr, weight_decay, decay_mask, max_grad_norm, clip_eps,
-                         momentum=momentum, dampening=dampening, nesterov=nesterov)
+    def __init__(
+        self,
+        lr,
+        momentum=0.0,
+        dampening=0.0,
+        nesterov=False,
+        weight_decay=0.0,
+        decay_mask=None,
+        max_grad_norm=None,
+        clip_eps=1e-6,
+    ):
+        super().__init__(
+            lr,
+            weight_decay,
+            decay_mask,
+            max_grad_norm,
+            clip_eps,
+            momentum=momentum,
+            dampening=dampening,
+            nesterov=nesterov,
+        )
 
 
 class RMSProp(_TorchTwin):
     torch_class = torch.optim.RMSprop
 
-    def __init__(self, lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0, centered=False,
-                 weight_decay=0.0, decay_mask=None, max_grad_norm=None, clip_eps=1e-6):
-        super().__init__(lr, weight_decay, decay_mask, max_grad_norm, clip_eps,
-                         alpha=alpha, eps=eps, momentum=momentum, centered=centered)
+    def __init__(
+        self,
+        lr=1e-2,
+        alpha=0.99,
+        eps=1e-8,
+        momentum=0.0,
+        centered=False,
+        weight_decay=0.0,
+        decay_mask=None,
+        max_grad_norm=None,
+        clip_eps=1e-6,
+    ):
+        super().__init__(
+            lr,
+            weight_decay,
+            decay_mask,
+            max_grad_norm,
+            clip_eps,
+            alpha=alpha,
+            eps=eps,
+            momentum=momentum,
+            centered=centered,
+        )
 
 
 class Adam(_TorchTwin):
     torch_class = torch.optim.Adam
 
-    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
-                 decay_mask=None, max_grad_norm=None, clip_eps=1e-6):
-        super().__init__(lr, weight_decay, decay_mask, max_grad_norm, clip_eps,
-                         betas=tuple(betas), eps=eps, amsgrad=amsgrad)
+    def __init__(
+        self,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+        amsgrad=False,
+        decay_mask=None,
+        max_grad_norm=None,
+        clip_eps=1e-6,
+    ):
+        super().__init__(
+            lr,
+            weight_decay,
+            decay_mask,
+            max_grad_norm,
+            clip_eps,
+            betas=tuple(betas),
+            eps=eps,
+            amsgrad=amsgrad,
+        )
 
 
 class AdamW(_TorchTwin):
     torch_class = torch.optim.AdamW
 
-    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
-                 decay_mask=None, max_grad_norm=None, clip_eps=1e-6):
-        super().__init__(lr, weight_decay, decay_mask, max_grad_norm, clip_eps,
-                         betas=tuple(betas), eps=eps, amsgrad=amsgrad)
+    def __init__(
+        self,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=1e-2,
+        amsgrad=False,
+        decay_mask=None,
+        max_grad_norm=None,
+        clip_eps=1e-6,
+    ):
+        super().__init__(
+            lr,
+            weight_decay,
+            decay_mask,
+            max_grad_norm,
+            clip_eps,
+            betas=tuple(betas),
+            eps=eps,
+            amsgrad=amsgrad,
+        )

@@ -33,8 +33,15 @@ class WarmupCosine:
         self.initial_lr = peak_lr  # LinearLR scales this by start_factor at construction
 
     def scheduler(self, optimizer):
-        warmup = lr_scheduler.LinearLR(optimizer, start_factor=self.warmup_start_lr / self.peak_lr,
-                                       end_factor=1.0, total_iters=self.warmup_steps)
-        cosine = lr_scheduler.CosineAnnealingLR(optimizer, T_max=self.total_steps - self.warmup_steps,
-                                                eta_min=self.final_lr)
-        return lr_scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[self.warmup_steps])
+        warmup = lr_scheduler.LinearLR(
+            optimizer,
+            start_factor=self.warmup_start_lr / self.peak_lr,
+            end_factor=1.0,
+            total_iters=self.warmup_steps,
+        )
+        cosine = lr_scheduler.CosineAnnealingLR(
+            optimizer, T_max=self.total_steps - self.warmup_steps, eta_min=self.final_lr
+        )
+        return lr_scheduler.SequentialLR(
+            optimizer, [warmup, cosine], milestones=[self.warmup_steps]
+        )

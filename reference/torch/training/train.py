@@ -51,8 +51,10 @@ class Backend:
 
     def get_params(self):
         """numpy copies in scratch's layout (weights transposed back to (in, out))."""
-        return {k: (t.detach().numpy().T if k.endswith(".W") else t.detach().numpy()).copy()
-                for k, t in self.tensors.items()}
+        return {
+            k: (t.detach().numpy().T if k.endswith(".W") else t.detach().numpy()).copy()
+            for k, t in self.tensors.items()
+        }
 
     @torch.no_grad()
     def set_params(self, params):

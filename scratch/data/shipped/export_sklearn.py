@@ -9,12 +9,17 @@ from sklearn import datasets
 
 HERE = Path(__file__).resolve().parent
 
-LOADERS = {"iris": datasets.load_iris, "breast_cancer": datasets.load_breast_cancer,
-           "digits": datasets.load_digits, "diabetes": datasets.load_diabetes}
+LOADERS = {
+    "iris": datasets.load_iris,
+    "breast_cancer": datasets.load_breast_cancer,
+    "digits": datasets.load_digits,
+    "diabetes": datasets.load_diabetes,
+}
 
 
 def main():
     import hashlib
+
     for name, load in LOADERS.items():
         bunch = load()
         classification = name != "diabetes"
@@ -22,7 +27,9 @@ def main():
             "X": np.asarray(bunch.data, dtype=np.float64),
             "y": np.asarray(bunch.target, dtype=np.int64 if classification else np.float64),
             "feature_names": np.asarray([str(f) for f in bunch.feature_names]),
-            "target_names": np.asarray([str(t) for t in getattr(bunch, "target_names", ["target"])]),
+            "target_names": np.asarray(
+                [str(t) for t in getattr(bunch, "target_names", ["target"])]
+            ),
         }
         path = HERE / f"{name}.npz"
         with open(path, "wb") as f:
