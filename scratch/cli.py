@@ -47,7 +47,11 @@ def one_line(text):
 def run_command(main, argv, prog):
     """main(argv) -> exit status, with the user's mistakes as one line on stderr."""
     try:
-        return main(argv)
+        status = main(argv)
+        # Output to a pipe is block-buffered: flush it here, so that a reader who has gone
+        # away (`| head`) is met inside this handler, not in the interpreter's exit
+        sys.stdout.flush()
+        return status
     except UserError as error:
         print(f"{prog}: error: {one_line(error)}", file=sys.stderr)
         return error.status

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -462,6 +463,7 @@ def test_sigint_in_a_real_process_exits_130_with_one_line(tmp_path):
     process = subprocess.Popen(
         [
             sys.executable,
+            "-u",  # unbuffered: the first line arrives while it trains, whatever the env
             "-m",
             "scratch",
             "train",
@@ -478,7 +480,12 @@ def test_sigint_in_a_real_process_exits_130_with_one_line(tmp_path):
         text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # as at a terminal
-    assert process.stdout.readline().startswith("digits:")  # training has started
+    watchdog = threading.Timer(120, process.kill)  # a test that hangs is a failure
+    watchdog.start()
+    try:
+        assert process.stdout.readline().startswith("digits:")  # training has started
+    finally:
+        watchdog.cancel()
     process.send_signal(signal.SIGINT)
     err = process.stderr.read()
     assert process.wait(timeout=60) == 130
