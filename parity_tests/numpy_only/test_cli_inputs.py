@@ -9,6 +9,7 @@ The CSVs are written the way pandas and spreadsheets write them (cli_table.make_
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -355,7 +356,7 @@ def test_diagnose_json(tmp_path, capsys):
 def test_ctrl_c_saves_the_best_parameters_so_far(tmp_path, capsys, monkeypatch):
     """Ctrl-C in epoch 3: the checkpoint holds epoch 1 or 2's parameters, exit 130."""
     from scratch.training import train as loop
-    from scratch.training.checkpoint import load_checkpoint
+    from scratch.training.checkpoint import load_run_checkpoint
 
     out = prepare_folder(tmp_path)
     steps = {"n": 0}
@@ -387,9 +388,10 @@ def test_ctrl_c_saves_the_best_parameters_so_far(tmp_path, capsys, monkeypatch):
     )
     err = capsys.readouterr().err
     assert status == 130 and len(err.splitlines()) == 1 and "interrupted (Ctrl-C) in epoch 3" in err
-    params, meta = load_checkpoint(out / "good.npz")
-    assert meta["interrupted_in_epoch"] == 3 and meta["best_epoch"] in (1, 2)
-    assert params["0.W"].shape == (4, 8)
+    assert re.search(r"best parameters so far \(epoch [12]\)", err)  # 1 and 2 had finished
+    saved = load_run_checkpoint(out / "good.npz")  # self-describing: predict can use it
+    assert saved.params["0.W"].shape == (4, 8) and saved.optimizer is None
+    assert saved.scaler is not None and saved.class_names == ["setosa", "versicolor", "virginica"]
     assert (out / "good.json").read_bytes() == GOOD["good.json"]  # not written: no results
 
 

@@ -220,27 +220,11 @@ def optimizer_from_config(config):
 
 
 def checkpoint_of_run(args, run, backend_result):
-    """The RunCheckpoint of a finished (or interrupted) `train` run: `run` from prepare(),
-    backend_result from run_backend() on the NumPy backend."""
+    """The RunCheckpoint of a finished `train` run: `run` from prepare(), backend_result
+    from run_backend() on the NumPy backend."""
     result, backend = backend_result.result, backend_result.backend
-    progress, dataset, history = result.progress, run.dataset, result.progress.history
-    scaler = run.scaler
-    return RunCheckpoint(
-        model={
-            "sizes": run.mlp.sizes,
-            "activation": run.mlp.activation,
-            "dropout": run.mlp.dropout,
-            "init": run.mlp.init_scheme,
-        },
-        dtype=str(np.dtype(args.dtype)),
-        task=dataset.task,
-        class_names=list(dataset.target_names),
-        feature_names=list(dataset.feature_names),
-        dataset=dataset.name,
-        scaler=None
-        if scaler is None
-        else {"method": scaler.method, "centre": scaler.mean, "scale": scaler.std},
-        params=result.params,
+    progress, history = result.progress, result.progress.history
+    return checkpoint_of_params(args, run, result.params)._replace(
         optimizer=optimizer_config(backend.optimizer, progress.last_params),
         optimizer_state=backend.state,
         last_params=progress.last_params,
@@ -256,6 +240,30 @@ def checkpoint_of_run(args, run, backend_result):
             "stopped_early": result.stopped_early,
             "history": history._asdict(),
         },
+    )
+
+
+def checkpoint_of_params(args, run, params):
+    """A RunCheckpoint of the model and its parameters alone (what Ctrl-C saves: the best
+    so far): everything predict needs, but no optimizer state or position in the plan, so
+    `--resume` refuses it with a message rather than carrying on inexactly."""
+    dataset, scaler = run.dataset, run.scaler
+    return RunCheckpoint(
+        model={
+            "sizes": run.mlp.sizes,
+            "activation": run.mlp.activation,
+            "dropout": run.mlp.dropout,
+            "init": run.mlp.init_scheme,
+        },
+        dtype=str(np.dtype(args.dtype)),
+        task=dataset.task,
+        class_names=list(dataset.target_names),
+        feature_names=list(dataset.feature_names),
+        dataset=dataset.name,
+        scaler=None
+        if scaler is None
+        else {"method": scaler.method, "centre": scaler.mean, "scale": scaler.std},
+        params=params,
         run={name: getattr(args, name) for name in RUN_OPTIONS},
         target_scaler=None
         if getattr(run, "target_scaler", None) is None

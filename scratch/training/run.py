@@ -379,16 +379,10 @@ def run_backend(name, backend_cls, optimizers, run, args):
             )
     except Interrupted as stop:  # Ctrl-C: keep what was learnt, if asked to
         if args.checkpoint and stop.params is not None:
-            save_checkpoint_of(
-                args.checkpoint,
-                run,
-                stop.params,
-                {
-                    "backend": name,
-                    "interrupted_in_epoch": stop.epoch,
-                    "best_epoch": stop.best_epoch,
-                },
-            )
+            from scratch.training.checkpoint import checkpoint_of_params, save_run_checkpoint
+
+            # the best parameters so far, self-describing so that predict can use them
+            save_run_checkpoint(args.checkpoint, checkpoint_of_params(args, run, stop.params))
             stop.saved_to = args.checkpoint
             stop.note = (
                 f"; {name}'s best parameters so far (epoch {stop.best_epoch}) saved "
@@ -560,21 +554,6 @@ def _write(failed, option, path, done, write):
         failed.append(f"{option} {path}: could not be written ({error.strerror or error})")
     else:
         print(f"{done} {path}")
-
-
-def save_checkpoint_of(path, run, params, extra=None):
-    from scratch.training.checkpoint import save_checkpoint
-
-    return save_checkpoint(
-        path,
-        params,
-        {
-            "sizes": run.mlp.sizes,
-            "activation": run.mlp.activation,
-            "dataset": run.dataset.name,
-            **(extra or {}),
-        },
-    )
 
 
 def test_regression_metrics(run, params):
