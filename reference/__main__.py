@@ -31,6 +31,7 @@ from reference.check import add_check_options, run_check
 from reference.distributed.launch import add_distributed_options, check_distributed, run_distributed
 from scratch.cli import Parser, run_command
 from scratch.errors import UserError
+from scratch.training.plots import style_legend
 from scratch.training.run import (
     add_training_options,
     check_before_work,
@@ -163,9 +164,7 @@ def _main(argv):
         results[name] = run_backend(name, backend_cls, optimizers, run, args)
     if args.distributed:
         results.update(run_distributed(args, run, results))
-    finish_run(
-        args, run, results, title=f"{run.dataset.name}: numpy (solid), torch (dashed), jax (dotted)"
-    )
+    finish_run(args, run, results, title=f"{run.dataset.name}: {style_legend(results)}")
     return 0
 
 
