@@ -11,6 +11,14 @@ import pytest
 _results = {}
 
 
+def pytest_configure(config):
+    # every backend in this process allocates through glibc's malloc: keep freed memory
+    # for all three alike, as the command lines do (scratch/allocator.py says why)
+    from scratch.allocator import keep_freed_memory
+
+    keep_freed_memory()
+
+
 def results_for(kind, size, dtype, builder):
     """{backend: result dict} for one case on all three backends, computed once."""
     key = (kind, size, dtype)
@@ -69,10 +77,13 @@ def cpu_model():
 
 def pytest_benchmark_update_machine_info(config, machine_info):
     import jax
+
+    from scratch.allocator import allocator_state
     import torch
 
     machine_info["tiny_mlp"] = {
         "cpu_model": cpu_model(),
+        "allocator": allocator_state(),
         "cores": os.cpu_count(),
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
         "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE", "(unset)"),

@@ -16,6 +16,7 @@ import argparse
 import os
 import sys
 
+from scratch.allocator import keep_freed_memory
 from scratch.errors import Interrupted, UsageError, UserError
 
 
@@ -46,6 +47,9 @@ def one_line(text):
 
 def run_command(main, argv, prog):
     """main(argv) -> exit status, with the user's mistakes as one line on stderr."""
+    # a training run makes the same large arrays every step: keep freed memory for the
+    # next one instead of page-faulting fresh memory in each time (scratch/allocator.py)
+    keep_freed_memory()
     try:
         status = main(argv)
         # Output to a pipe is block-buffered: flush it here, so that a reader who has gone
