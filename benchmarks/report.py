@@ -347,6 +347,7 @@ def machine(data):
         + "; ".join(ours.get("torch_blas", []))
     )
     lines.append(f"- jax: {ours.get('jax_threads', '?')}")
+    lines.append(f"- allocator: {ours.get('allocator', '(not recorded)')}")
     lines.append(f"- run: {data.get('datetime', '?')}")
     return "\n".join(lines)
 

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from scratch.nn.activations import stable_sigmoid
-from scratch.nn.softmax import log_softmax
+from scratch.nn.softmax import shifted_exp
 from scratch.protocol import Loss, check_float_array, check_real, upstream_scalar
 
 
@@ -149,14 +149,20 @@ class SoftmaxCrossEntropy(Loss):
                 f"{where} expects labels y in [0, {C}) for {C} classes; got "
                 f"{bad.size} out of range, e.g. {bad[0]}"
             )
-        logP = log_softmax(Z)  # (N, C)
+        # log P = S - log(sums), with S = Z - max per row: only the entries the loss
+        # reads are formed (the label's, and each row's sum for smoothing), not all of
+        # log P; P = E / sums is what backward needs
+        S, P, sums = shifted_exp(Z)  # (N, C), (N, C), (N, 1)
+        log_sums = np.log(sums[:, 0])  # (N,)
         eps = Z.dtype.type(self.label_smoothing)
         # -sum_c Q log P = -(1 - eps) log P[y] - (eps / C) sum_c log P
-        nll = -logP[np.arange(N), y]  # (N,)
+        nll = log_sums - S[np.arange(N), y]  # (N,), -log P[y]
         if self.label_smoothing:
-            nll = (1 - eps) * nll - (eps / C) * logP.sum(axis=1)
+            sum_log_p = S.sum(axis=1) - C * log_sums  # (N,)
+            nll = (1 - eps) * nll - (eps / C) * sum_log_p
         L = nll.sum() / N  # the mean (ndarray.mean's Python wrapper costs more than this)
-        return L, SoftmaxCrossEntropyCache(P=np.exp(logP), y=y)
+        P /= sums
+        return L, SoftmaxCrossEntropyCache(P=P, y=y)
 
     def backward(self, cache, dL=1.0):
         P, y = cache

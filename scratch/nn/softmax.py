@@ -21,10 +21,21 @@ class SoftmaxCache(NamedTuple):
     P: np.ndarray  # (N, C) probabilities
 
 
+def shifted_exp(Z):
+    """(S, E, sums) with S = Z - max(Z) row by row (max entry 0), E = exp(S) (entries in
+    (0, 1], at least one 1 per row) and sums = E summed over the last axis (keepdims):
+    the stable start of softmax, log-softmax and cross-entropy. S and E are fresh
+    arrays, which the callers finish in place."""
+    S = Z - Z.max(axis=-1, keepdims=True)  # (N, C)
+    E = np.exp(S)  # (N, C)
+    return S, E, E.sum(axis=-1, keepdims=True)  # sums (N, 1), each in [1, C]
+
+
 def log_softmax(Z):
-    """Stable log-softmax over the last axis; used by the losses too."""
-    shifted = Z - Z.max(axis=-1, keepdims=True)  # (N, C), max entry 0 per row
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    """Stable log-softmax over the last axis: Z - max - log(sum(exp(Z - max)))."""
+    S, _, sums = shifted_exp(Z)
+    S -= np.log(sums)
+    return S
 
 
 def _check_logits(where, Z):
@@ -39,15 +50,20 @@ class Softmax(Layer):
 
     def forward(self, params, X):
         _check_logits(repr(self), X)
-        E = np.exp(X - X.max(axis=-1, keepdims=True))  # (N, C), entries in (0, 1]
-        P = E / E.sum(axis=-1, keepdims=True)  # (N, C)
+        P = X - X.max(axis=-1, keepdims=True)  # (N, C)
+        np.exp(P, out=P)  # entries in (0, 1]: in place, one (N, C) array in all
+        P /= P.sum(axis=-1, keepdims=True)
         return P, SoftmaxCache(P=P)
 
     def backward(self, cache, dY):
         P = cache.P
         check_upstream(f"{self!r}.backward", "dY", dY, P.shape, P.dtype)
-        # Jacobian-vector product without forming (C, C) Jacobians: P * (dY - <dY, P>)
-        dX = P * (dY - (dY * P).sum(axis=-1, keepdims=True))  # (N, C)
+        # Jacobian-vector product without forming (C, C) Jacobians: P * (dY - <dY, P>),
+        # on one fresh array (three temporaries written plainly; 1.4x the time at (32, 256))
+        dX = dY * P  # (N, C)
+        dot = dX.sum(axis=-1, keepdims=True)  # (N, 1), <dY, P> per row
+        np.subtract(dY, dot, out=dX)
+        dX *= P
         return dX, {}
 
 
@@ -57,12 +73,15 @@ class LogSoftmax(Layer):
 
     def forward(self, params, X):
         _check_logits(repr(self), X)
-        Y = log_softmax(X)  # (N, C)
-        return Y, SoftmaxCache(P=np.exp(Y))
+        Y, P, sums = shifted_exp(X)  # (N, C), (N, C), (N, 1)
+        Y -= np.log(sums)  # log P, the output
+        P /= sums  # P, for backward: exp(Y) without evaluating exp again
+        return Y, SoftmaxCache(P=P)
 
     def backward(self, cache, dY):
         P = cache.P
         check_upstream(f"{self!r}.backward", "dY", dY, P.shape, P.dtype)
         # d log p_i / d z_j = [i == j] - p_j, so dZ = dY - P * sum(dY)
-        dX = dY - P * dY.sum(axis=-1, keepdims=True)  # (N, C)
+        dX = P * dY.sum(axis=-1, keepdims=True)  # (N, C)
+        np.subtract(dY, dX, out=dX)
         return dX, {}
