@@ -77,9 +77,9 @@ def cpu_model():
 
 def pytest_benchmark_update_machine_info(config, machine_info):
     import jax
+    import torch
 
     from scratch.allocator import allocator_state
-    import torch
 
     machine_info["tiny_mlp"] = {
         "cpu_model": cpu_model(),
