@@ -75,6 +75,22 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
+def machine_summary():
+    """One line of the facts that decide these timings, for reports made outside pytest."""
+    from scratch.allocator import allocator_state
+
+    kernels = ", ".join(
+        f"{lib['internal_api']} {lib.get('architecture', '-')} ({lib['num_threads']} threads)"
+        for lib in blas_info()
+        if lib["user_api"] == "blas"
+    )
+    return (
+        f"machine: {cpu_model()}, {os.cpu_count()} cores; numpy {np.__version__}; BLAS {kernels}; "
+        f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}; "
+        f"allocator: {allocator_state()}"
+    )
+
+
 def pytest_benchmark_update_machine_info(config, machine_info):
     import jax
     import torch
