@@ -169,6 +169,7 @@ ACTIVATION_SHAPES = {"small": (32, 256), "large": (512, 1024)}
 ACTIVATIONS = {
     "relu": ("activations", "ReLU", {}, "layer"),
     "leaky_relu": ("activations", "LeakyReLU", {"slope": 0.01}, "layer"),
+    "elu": ("activations", "ELU", {"alpha": 1.0}, "layer"),
     "sigmoid": ("activations", "Sigmoid", {}, "layer"),
     "tanh": ("activations", "Tanh", {}, "layer"),
     "gelu_exact": ("activations", "GELU", {"approximate": "none"}, "layer"),

@@ -8,9 +8,14 @@ half a second, then the next, so a slow spell that falls on one of them moves th
 ratio. Here each round runs the two sides of a target's ratio for a burst of calls
 each (about --burst-ms), one right after the other, in an order that alternates from
 round to round, and takes their ratio; a slow spell then slows both sides alike in
-most rounds. The verdict is the median of the per-round ratios, shown with their
-interquartile range. A burst's time per call is its mean: what a run of many steps
-pays, slow calls included (a per-call median leaves out a backend's slow tail).
+most rounds. Each burst starts after a rest (--pause-ms): OpenBLAS's, torch's and
+XLA's worker threads spin on a core for a while after their work, and without the rest
+they took a core from the other side's burst (measured at the large training step,
+100 ms bursts: numpy/torch 0.69 without rest, 0.87 with 300 ms of rest, 0.87 with
+500 ms bursts; quartiles 0.34-1.02 without, 0.80-0.91 with). The verdict is the
+median of the per-round ratios, shown with their interquartile range. A burst's time
+per call is its mean: what a run of many steps pays, slow calls included (a per-call
+median leaves out a backend's slow tail).
 
 Each case is built by the same builders as the suites (benchmarks/cases.py) and checked
 against the other backends first, with the same tolerances (conftest.assert_agrees).
@@ -124,14 +129,16 @@ def burst_sizes(runs, burst_seconds, clock=time.perf_counter):
     return sizes
 
 
-def interleaved(runs, sizes, rounds, clock=time.perf_counter):
+def interleaved(runs, sizes, rounds, clock=time.perf_counter, pause=0.0, sleep=time.sleep):
     """{key: [seconds per call in each round]}: in every round each call runs its burst,
-    all of them one after another, starting one further along the list each round."""
+    all of them one after another, starting one further along the list each round, with
+    `pause` seconds of rest before each burst."""
     keys = list(runs)
     per_call = {key: [] for key in keys}
     for round_index in range(rounds):
         shift = round_index % len(keys)
         for key in keys[shift:] + keys[:shift]:
+            sleep(pause)
             run, calls = runs[key], sizes[key]
             start = clock()
             for _ in range(calls):
@@ -149,7 +156,7 @@ def ratio_summary(above, below):
     return statistics.median(ratios), q1, q3
 
 
-def judge(targets, rounds, burst_seconds, clock=time.perf_counter, runs_of=checked_runs):
+def judge(targets, rounds, burst_seconds, clock=time.perf_counter, runs_of=checked_runs, pause=0.0):
     """[(target, (median, q1, q3), met)] for each target, in order. Each target's two
     timings are interleaved with each other only: a third backend in between would
     disturb them (torch's OpenMP threads spin on a core for a while after their work,
@@ -163,7 +170,7 @@ def judge(targets, rounds, burst_seconds, clock=time.perf_counter, runs_of=check
                 built[group] = runs_of(group, cases.BACKENDS)
             runs[(group, backend)] = built[group][backend]
         sizes = burst_sizes(runs, burst_seconds, clock)
-        per_call = interleaved(runs, sizes, rounds, clock)
+        per_call = interleaved(runs, sizes, rounds, clock, pause)
         summary = ratio_summary(per_call[target.numerator], per_call[target.denominator])
         verdicts.append((target, summary, report.meets(summary[0], target.relation, target.bound)))
         needed = {g for t in targets[index + 1 :] for g, _ in (t.numerator, t.denominator)}
@@ -215,13 +222,16 @@ def over_runs(runs):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.paired", description=__doc__)
-    parser.add_argument("--rounds", type=int, default=15, help="rounds per target (default 15)")
+    parser.add_argument("--rounds", type=int, default=8, help="rounds per target (default 8)")
     parser.add_argument(
-        "--burst-ms",
+        "--burst-ms", type=float, default=200.0, help="length of one burst, ms (default 200)"
+    )
+    parser.add_argument(
+        "--pause-ms",
         type=float,
-        default=100.0,
-        help="length of one burst, ms (default 100: long enough that a backend's first, "
-        "slower calls after the other's burst hardly count)",
+        default=300.0,
+        help="rest before each burst, ms (default 300: BLAS and framework thread pools "
+        "spin for up to ~0.1 s after their work, and would steal a core from the next burst)",
     )
     parser.add_argument(
         "--only",
@@ -237,9 +247,10 @@ def main(argv=None):
     )
     parser.add_argument("--json", default=None, help="also write the verdicts here")
     args = parser.parse_args(argv)
-    if args.rounds < 1 or args.burst_ms <= 0:
+    if args.rounds < 1 or args.burst_ms <= 0 or args.pause_ms < 0:
         parser.error(
-            f"--rounds must be >= 1 and --burst-ms > 0; got {args.rounds}, {args.burst_ms}"
+            f"--rounds must be >= 1, --burst-ms > 0 and --pause-ms >= 0; "
+            f"got {args.rounds}, {args.burst_ms}, {args.pause_ms}"
         )
     if args.summarize:
         try:
@@ -264,7 +275,7 @@ def main(argv=None):
     from scratch.allocator import keep_freed_memory
 
     keep_freed_memory()  # as under pytest (benchmarks/conftest.py)
-    verdicts = judge(targets, args.rounds, args.burst_ms / 1000)
+    verdicts = judge(targets, args.rounds, args.burst_ms / 1000, pause=args.pause_ms / 1000)
     print(table(verdicts, args.rounds))
     print(machine_summary())
     if args.json:
@@ -275,6 +286,7 @@ def main(argv=None):
             {
                 "rounds": args.rounds,
                 "burst_ms": args.burst_ms,
+                "pause_ms": args.pause_ms,
                 "machine": machine_summary(),
                 "targets": [
                     {

@@ -43,6 +43,20 @@ def test_rounds_alternate_the_order_and_time_each_call():
     assert per_call["b"] == pytest.approx([0.001] * 3, rel=1e-12, abs=0)
 
 
+def test_each_burst_starts_after_the_pause():
+    clock = FakeClock()
+    rests = []
+    runs = {"a": clock.call("a", 0.002), "b": clock.call("b", 0.001)}
+
+    def sleep(seconds):
+        rests.append((seconds, list(clock.order)))
+
+    paired.interleaved(runs, {"a": 1, "b": 1}, rounds=2, clock=clock, pause=0.3, sleep=sleep)
+    assert [seconds for seconds, _ in rests] == [0.3] * 4
+    # the rests fall between bursts: before a, before b, before b, before a
+    assert [len(done) for _, done in rests] == [0, 1, 2, 3]
+
+
 def test_a_slow_spell_cancels_within_a_round():
     # the machine runs at half speed during rounds 1 and 2: both sides slow alike, so
     # every per-round ratio is still 2, while their times alone vary 2x
@@ -125,7 +139,12 @@ def test_one_real_target_end_to_end(capsys, tmp_path):
 
 
 def test_bad_arguments_are_one_line_errors(capsys):
-    for argv in (["--rounds", "0"], ["--only", "no such case"], ["--json", "out.txt"]):
+    for argv in (
+        ["--rounds", "0"],
+        ["--pause-ms", "-1"],
+        ["--only", "no such case"],
+        ["--json", "out.txt"],
+    ):
         with pytest.raises(SystemExit) as stop:
             paired.main(argv)
         assert stop.value.code == 2

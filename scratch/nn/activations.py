@@ -122,9 +122,11 @@ class LeakyReLU(_Activation):
 class ELU(_Activation):
     """f(x) = x for x > 0, alpha * (exp(x) - 1) otherwise; f'(x) = alpha * exp(x) there.
 
-    exp is taken of min(x, 0) only: np.where evaluates both branches, and exp of a large
-    positive x would overflow in the branch that is thrown away. expm1 keeps
-    exp(x) - 1 accurate for x near 0, where the subtraction would cancel."""
+    exp is taken of min(x, 0) only: exp of a large positive x would overflow in a branch
+    that is thrown away. expm1 keeps exp(x) - 1 accurate for x near 0, where the
+    subtraction would cancel. Forward is max(x, 0) + alpha * expm1(min(x, 0)): one term is
+    exactly 0 wherever the other is not, so the sum is either branch exactly, on two
+    arrays where np.where(x > 0, x, ...) keeps four alive."""
 
     def __init__(self, alpha=1.0):
         self.alpha = check_real("ELU", "alpha", alpha, low=0.0)
@@ -134,13 +136,20 @@ class ELU(_Activation):
 
     def _forward(self, params, X):
         alpha = X.dtype.type(self.alpha)
-        Y = np.where(X > 0, X, alpha * np.expm1(np.minimum(X, 0)))
+        Y = np.minimum(X, 0)
+        np.expm1(Y, out=Y)
+        Y *= alpha  # alpha (exp(x) - 1) for x <= 0, exactly 0 for x > 0
+        Y += np.maximum(X, 0)
         return Y, InputCache(X=X)
 
     def _backward(self, cache, dY):
         X = cache.X
         alpha = X.dtype.type(self.alpha)
-        dX = np.where(X > 0, dY, dY * alpha * np.exp(np.minimum(X, 0)))  # at x = 0: alpha
+        dX = np.minimum(X, 0)
+        np.exp(dX, out=dX)
+        dX *= alpha  # alpha exp(x) for x <= 0 (at x = 0: alpha, as F.elu)
+        np.copyto(dX, 1, where=X > 0)
+        dX *= dY
         return dX, {}
 
 
