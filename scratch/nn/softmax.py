@@ -59,7 +59,9 @@ class Softmax(Layer):
         P = cache.P
         check_upstream(f"{self!r}.backward", "dY", dY, P.shape, P.dtype)
         # Jacobian-vector product without forming (C, C) Jacobians: P * (dY - <dY, P>),
-        # on one fresh array (three temporaries written plainly; 1.4x the time at (32, 256))
+        # on one fresh array where the one-line form makes three (with forward's in-place
+        # exp: 3.27 -> 2.70 ms forward+backward at (512, 1024) float64, one measurement
+        # each; at (32, 256) no difference showed through the noise)
         dX = dY * P  # (N, C)
         dot = dX.sum(axis=-1, keepdims=True)  # (N, 1), <dY, P> per row
         np.subtract(dY, dot, out=dX)
