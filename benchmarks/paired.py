@@ -1,5 +1,6 @@
-"""`python -m benchmarks.paired [--rounds R] [--burst-ms B] [--only TEXT] [--json PATH]`:
-every target of the report (benchmarks/report.py) judged by paired, interleaved timing.
+"""`python -m benchmarks.paired [--rounds R] [--burst-ms B] [--pause-ms P] [--only TEXT]
+[--json PATH]`, or `--summarize RUN.json ...`: every target of the report
+(benchmarks/report.py) judged by paired, interleaved timing.
 
 Why: on a shared machine the speed of the whole machine drifts over seconds. Measured on
 this project's VM, the same training step's numpy/jax ratio of medians ranged from
