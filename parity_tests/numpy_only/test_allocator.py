@@ -60,6 +60,8 @@ def test_kept_memory_is_reused_without_page_faults():
     # 40 arrays of 1024 pages each were made (measured: ~30,000 faults by default on
     # this project's VM); kept memory was mapped in once, before the count (measured: 0)
     assert kept < 200, (kept, default)
+    if default < 2_000:  # nothing to show: this malloc reuses the memory by itself
+        pytest.skip(f"only {default} page faults without keep_freed_memory")
     assert default > 10 * max(kept, 1), (kept, default)
 
 
