@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from scratch import GELU, LeakyReLU, Sigmoid
+from scratch.nn.activations import ELU
 
 RNG = np.random.default_rng(17)
 
@@ -24,6 +25,23 @@ def test_leaky_relu_by_multiplication_is_bit_exact(slope, dtype):
     s = dtype(slope)
     np.testing.assert_array_equal(Y, np.where(X > 0, X, s * X))  # nan at the same place
     np.testing.assert_array_equal(dX, np.where(X > 0, dY, s * dY))  # the slope at x = 0
+    assert Y.dtype == dX.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("alpha", [1.0, 0.7, 0.0, 2.5])  # 1.0 skips two passes: check it
+def test_elu_is_the_plain_branchy_form_bit_for_bit(alpha, dtype):
+    X = (RNG.standard_normal((64, 33)) * 5).astype(dtype)
+    X[0, :6] = [0.0, -0.0, np.inf, -np.inf, 1e-30, -1e-30]
+    X[1, 0] = np.nan
+    dY = RNG.standard_normal(X.shape).astype(dtype)
+    layer = ELU(alpha)
+    Y, cache = layer.forward({}, X)
+    dX, _ = layer.backward(cache, dY)
+    a = dtype(alpha)
+    with np.errstate(over="ignore", invalid="ignore"):  # the branches not taken
+        np.testing.assert_array_equal(Y, np.where(X > 0, X, a * np.expm1(X)))
+        np.testing.assert_array_equal(dX, np.where(X > 0, dY, a * np.exp(X) * dY))
     assert Y.dtype == dX.dtype == dtype
 
 

@@ -138,7 +138,8 @@ class ELU(_Activation):
         alpha = X.dtype.type(self.alpha)
         Y = np.minimum(X, 0)
         np.expm1(Y, out=Y)
-        Y *= alpha  # alpha (exp(x) - 1) for x <= 0, exactly 0 for x > 0
+        if alpha != 1:  # (a pass that would change nothing for the default alpha = 1)
+            Y *= alpha  # alpha (exp(x) - 1) for x <= 0, exactly 0 for x > 0
         Y += np.maximum(X, 0)
         return Y, InputCache(X=X)
 
@@ -146,9 +147,11 @@ class ELU(_Activation):
         X = cache.X
         alpha = X.dtype.type(self.alpha)
         dX = np.minimum(X, 0)
-        np.exp(dX, out=dX)
-        dX *= alpha  # alpha exp(x) for x <= 0 (at x = 0: alpha, as F.elu)
-        np.copyto(dX, 1, where=X > 0)
+        np.exp(dX, out=dX)  # exp(x) for x <= 0, and exp(0) = 1 exactly for x > 0
+        if alpha != 1:  # for alpha = 1 that is already f'(x): two passes saved
+            dX *= alpha  # alpha exp(x) for x <= 0 (at x = 0: alpha, as F.elu)
+            # putmask, not copyto(where=): 8 against 13-25 us on 8,192 elements
+            np.putmask(dX, X > 0, 1)
         dX *= dY
         return dX, {}
 
