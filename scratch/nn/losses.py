@@ -161,7 +161,7 @@ class SoftmaxCrossEntropy(Loss):
             sum_log_p = S.sum(axis=1) - C * log_sums  # (N,)
             nll = (1 - eps) * nll - (eps / C) * sum_log_p
         L = nll.sum() / N  # the mean (ndarray.mean's Python wrapper costs more than this)
-        P /= sums
+        P *= 1 / sums  # times 1 / sum, as Softmax (and torch's kernel)
         return L, SoftmaxCrossEntropyCache(P=P, y=y)
 
     def backward(self, cache, dL=1.0):
