@@ -127,7 +127,7 @@ def erf(x):
     a = np.abs(x).ravel()  # a fresh 1-d copy
     if a.size <= CHUNK:
         out = _erf_nonnegative(a)
-    else:  # in blocks of CHUNK elements: the ~25 passes over each block run in cache
+    else:  # in blocks of CHUNK elements: the ~30 passes over each block run in cache
         # (a (512, 1024) array: 12-14 ms in blocks of 64k against 22 ms whole, measured
         # on the Intel VM; on the AMD VM 4.5-5.7 ms either way)
         out = np.empty_like(a)
